@@ -1,0 +1,187 @@
+#include "engine/diffusion.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/random.h"
+#include "geometry/intersect.h"
+
+namespace spinesim {
+
+DiffusionContext::DiffusionContext(const Model& m, const SpatialGrid& g, const SurfaceTopology& t)
+    : model(&m), grid(&g), topology(&t), world_box(g.world()), seed(m.seed) {
+  for (const auto& s : m.species) sigma_um.push_back(std::sqrt(2.0 * s.diffusion_um2_per_s * m.dt_s));
+  unit_normals.reserve(m.geometry.triangle_count());
+  for (TriangleIndex i = 0; i < m.geometry.triangle_count(); ++i) unit_normals.push_back(normalized(m.geometry.raw_normal(i)));
+}
+
+bool DiffusionContext::anything_diffuses(const World& w) const {
+  for (std::size_t i = 0; i < w.volume.size(); ++i)
+    if (sigma_um[w.volume.species[i]] > 0) return true;
+  for (std::size_t i = 0; i < w.membrane.size(); ++i)
+    if (sigma_um[w.membrane.species[i]] > 0) return true;
+  return false;
+}
+
+namespace {
+// Distance a reflected molecule is set back from the wall, on its own side. Far
+// below any physical length (a cleft is 2e-2 µm) but far above double rounding at
+// µm coordinates (~1e-16), so the next segment never starts behind the wall.
+constexpr double kWallOffsetUm = 1e-9;
+constexpr int kMaxWallHits = 64;
+
+// Mirror a point back into the world box (the outer wall of the unbounded compartment).
+void reflect_in_box(const Box3& b, Vec3& p) {
+  for (int a = 0; a < 3; ++a) {
+    for (int k = 0; k < 4 && (p[a] < b.lo[a] || p[a] > b.hi[a]); ++k) {
+      if (p[a] < b.lo[a]) p[a] = 2 * b.lo[a] - p[a];
+      if (p[a] > b.hi[a]) p[a] = 2 * b.hi[a] - p[a];
+    }
+    if (p[a] < b.lo[a] || p[a] > b.hi[a]) p[a] = 0.5 * (b.lo[a] + b.hi[a]);
+  }
+}
+}  // namespace
+
+StepOutcome move_volume(const DiffusionContext& ctx, int species, Vec3& p, std::uint16_t& compartment, Vec3 d,
+                        SurfaceTally& tally) {
+  const Geometry& g = ctx.model->geometry;
+  const std::size_t n_species = ctx.model->species.size();
+  TriangleIndex last = static_cast<TriangleIndex>(-1);
+  for (int k = 0; k < kMaxWallHits; ++k) {
+    WallHit hit;
+    if (!first_wall_hit(g, *ctx.grid, p, d, last, hit)) {
+      p += d;
+      if (!ctx.world_box.contains(p)) reflect_in_box(ctx.world_box, p);
+      return StepOutcome::kMoved;
+    }
+    const TriangleIndex tri = hit.triangle;
+    const Vec3& n = ctx.unit_normals[tri];
+    const bool from_front = dot(d, n) < 0;
+    const Vec3 x = p + d * hit.t;
+    const RegionId region = g.triangle_region[tri];
+    const std::size_t key = static_cast<std::size_t>(region) * n_species + static_cast<std::size_t>(species);
+    switch (ctx.model->behaviour(region, species)) {
+      case SurfaceBehaviour::kAbsorb:
+        ++tally.absorbed[key];
+        p = x;
+        return StepOutcome::kAbsorbed;
+      case SurfaceBehaviour::kTransmit: {
+        ++tally.crossed[key];
+        compartment = g.triangle_sides[tri][from_front ? 1 : 0];
+        const Vec3 to_side = from_front ? -n : n;
+        p = x + to_side * kWallOffsetUm;
+        d = d * (1.0 - hit.t);
+        break;
+      }
+      case SurfaceBehaviour::kReflect: {
+        Vec3 rest = d * (1.0 - hit.t);
+        rest -= n * (2.0 * dot(rest, n));
+        const Vec3 own_side = from_front ? n : -n;
+        p = x + own_side * kWallOffsetUm;
+        d = rest;
+        break;
+      }
+    }
+    last = tri;
+  }
+  // Pathological corner: stay where the last wall put us (never behind a wall).
+  return StepOutcome::kMoved;
+}
+
+// Fills displacements for molecules [begin, begin + n). Kept free of branches and
+// calls other than the math library so the compiler can vectorise it (Philox's
+// 32×32→64-bit multiplies map to AVX2 vpmuludq; log/sin/cos to libmvec).
+static void draw_displacements(const DiffusionContext& ctx, const World& w, std::size_t begin, std::size_t n,
+                               double* dx, double* dy, double* dz) {
+  const VolumeMolecules& m = w.volume;
+  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(ctx.seed), static_cast<std::uint32_t>(ctx.seed >> 32)};
+  const auto step_lo = static_cast<std::uint32_t>(w.step_count);
+  const std::uint32_t step_hi_purpose = static_cast<std::uint32_t>((w.step_count >> 32) & 0xFFFFu) |
+                                        (static_cast<std::uint32_t>(Purpose::kDiffusion) << 16);
+  const std::uint32_t* ids = m.id.data() + begin;
+  const std::uint16_t* species = m.species.data() + begin;
+  const double* sigma = ctx.sigma_um.data();
+  for (std::size_t k = 0; k < n; ++k) {
+    // Same words as CounterRng({seed, id, step, kDiffusion}).next_block().
+    const auto words = philox4x32({0u, ids[k], step_lo, step_hi_purpose}, key);
+    const double s = sigma[species[k]];
+    const double r0 = std::sqrt(-2.0 * std::log(uniform_open0(words[0])));
+    const double phi0 = 2.0 * kPi * (static_cast<double>(words[1]) * (1.0 / 4294967296.0));
+    const double r1 = std::sqrt(-2.0 * std::log(uniform_open0(words[2])));
+    const double phi1 = 2.0 * kPi * (static_cast<double>(words[3]) * (1.0 / 4294967296.0));
+    dx[k] = s * r0 * std::cos(phi0);
+    dy[k] = s * r0 * std::sin(phi0);
+    dz[k] = s * r1 * std::cos(phi1);
+  }
+}
+
+void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outcome, SurfaceTally& tally,
+                       std::size_t begin, std::size_t end) {
+  VolumeMolecules& m = w.volume;
+  const SpatialGrid& grid = *ctx.grid;
+  const double h = grid.cell_size();
+  constexpr std::size_t kBlock = kVolumeBlock;
+  double dx[kBlock], dy[kBlock], dz[kBlock];
+  for (std::size_t b = begin; b < end; b += kBlock) {
+    const std::size_t n = std::min(kBlock, end - b);
+    draw_displacements(ctx, w, b, n, dx, dy, dz);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t i = b + k;
+      outcome[i] = StepOutcome::kMoved;
+      const Vec3 d{dx[k], dy[k], dz[k]};
+      Vec3 p{m.x[i], m.y[i], m.z[i]};
+      // Fast path: far from every wall, a step shorter than a cell cannot meet one.
+      if (grid.is_free(grid.cell_of(p)) && std::fabs(d.x) < h && std::fabs(d.y) < h && std::fabs(d.z) < h) {
+        m.x[i] = p.x + d.x;
+        m.y[i] = p.y + d.y;
+        m.z[i] = p.z + d.z;
+        continue;
+      }
+      if (d.x == 0 && d.y == 0 && d.z == 0) continue;  // immobile species
+      std::uint16_t comp = m.compartment[i];
+      outcome[i] = move_volume(ctx, m.species[i], p, comp, d, tally);
+      m.x[i] = p.x;
+      m.y[i] = p.y;
+      m.z[i] = p.z;
+      m.compartment[i] = comp;
+    }
+  }
+}
+
+void step_membrane_range(const DiffusionContext& ctx, World& w, std::size_t begin, std::size_t end) {
+  MembraneMolecules& m = w.membrane;
+  const Geometry& g = ctx.model->geometry;
+  for (std::size_t i = begin; i < end; ++i) {
+    const int s = m.species[i];
+    const double sigma = ctx.sigma_um[s];
+    if (sigma == 0) continue;
+    CounterRng rng({ctx.seed, m.id[i], w.step_count, Purpose::kDiffusion});
+    const auto words = rng.next_block();
+    double n0, n1;
+    box_muller(words[0], words[1], n0, n1);
+    SurfacePoint sp = m.point(i);
+    const auto& frame = ctx.topology->frame(sp.triangle);
+    walk_on_surface(g, *ctx.topology, sp, frame[0] * (sigma * n0) + frame[1] * (sigma * n1),
+                    ctx.model->species[s].confine_region);
+    m.triangle[i] = sp.triangle;
+    m.u[i] = sp.u;
+    m.v[i] = sp.v;
+  }
+}
+
+void remove_absorbed(World& w, const std::vector<StepOutcome>& outcome) {
+  VolumeMolecules& m = w.volume;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (outcome[i] == StepOutcome::kAbsorbed) continue;
+    if (out != i) {
+      m.x[out] = m.x[i]; m.y[out] = m.y[i]; m.z[out] = m.z[i];
+      m.species[out] = m.species[i]; m.compartment[out] = m.compartment[i]; m.id[out] = m.id[i];
+    }
+    ++out;
+  }
+  m.x.resize(out); m.y.resize(out); m.z.resize(out);
+  m.species.resize(out); m.compartment.resize(out); m.id.resize(out);
+}
+
+}  // namespace spinesim

@@ -1,0 +1,48 @@
+#include "geometry/geometry.h"
+
+#include <algorithm>
+
+namespace spinesim {
+
+namespace {
+int find_name(const std::vector<std::string>& names, const std::string& name) {
+  auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+}
+std::uint16_t intern_name(std::vector<std::string>& names, const std::string& name) {
+  int i = find_name(names, name);
+  if (i >= 0) return static_cast<std::uint16_t>(i);
+  names.push_back(name);
+  return static_cast<std::uint16_t>(names.size() - 1);
+}
+}  // namespace
+
+int Geometry::find_region(const std::string& name) const { return find_name(region_names, name); }
+int Geometry::find_surface(const std::string& name) const { return find_name(surface_names, name); }
+int Geometry::find_compartment(const std::string& name) const { return find_name(compartment_names, name); }
+RegionId Geometry::intern_region(const std::string& name) { return intern_name(region_names, name); }
+SurfaceId Geometry::intern_surface(const std::string& name) { return intern_name(surface_names, name); }
+CompartmentId Geometry::intern_compartment(const std::string& name) {
+  CompartmentId id = intern_name(compartment_names, name);
+  if (compartment_bounded.size() < compartment_names.size()) compartment_bounded.resize(compartment_names.size(), false);
+  return id;
+}
+
+void Geometry::add_surface(const TriangleMesh& mesh, const std::string& surface, const std::string& region,
+                           const std::string& inside, const std::string& outside) {
+  const auto base = static_cast<std::uint32_t>(vertices.size());
+  vertices.insert(vertices.end(), mesh.vertices.begin(), mesh.vertices.end());
+  const SurfaceId s = intern_surface(surface);
+  const RegionId r = intern_region(region);
+  const CompartmentId in = intern_compartment(inside);
+  const CompartmentId out = intern_compartment(outside);
+  compartment_bounded[in] = true;
+  for (const auto& t : mesh.triangles) {
+    triangles.push_back({t[0] + base, t[1] + base, t[2] + base});
+    triangle_region.push_back(r);
+    triangle_surface.push_back(s);
+    triangle_sides.push_back({out, in});
+  }
+}
+
+}  // namespace spinesim

@@ -1,0 +1,88 @@
+#include "geometry/intersect.h"
+
+#include <cmath>
+#include <limits>
+
+namespace spinesim {
+
+bool segment_hits_triangle(const Geometry& g, TriangleIndex tri, const Vec3& p, const Vec3& d, double t_min,
+                           double& t_out) {
+  const Vec3 a = g.vertex(tri, 0);
+  const Vec3 e1 = g.vertex(tri, 1) - a, e2 = g.vertex(tri, 2) - a;
+  const Vec3 pv = cross(d, e2);
+  const double det = dot(e1, pv);
+  if (std::fabs(det) < 1e-300) return false;  // segment parallel to the plane
+  const double inv = 1.0 / det;
+  const Vec3 s = p - a;
+  const double u = dot(s, pv) * inv;
+  if (u < -kEdgeSlack || u > 1 + kEdgeSlack) return false;
+  const Vec3 q = cross(s, e1);
+  const double v = dot(d, q) * inv;
+  if (v < -kEdgeSlack || u + v > 1 + kEdgeSlack) return false;
+  const double t = dot(e2, q) * inv;
+  if (t <= t_min || t > 1.0) return false;
+  t_out = t;
+  return true;
+}
+
+bool first_wall_hit(const Geometry& g, const SpatialGrid& grid, const Vec3& p, const Vec3& d, TriangleIndex exclude,
+                    WallHit& hit) {
+  const Vec3 q = p + d;
+  bool found = false;
+  double best = std::numeric_limits<double>::infinity();
+  grid.for_each_triangle_in_box(min(p, q), max(p, q), [&](TriangleIndex tri) {
+    double t;
+    if (tri != exclude && segment_hits_triangle(g, tri, p, d, 0.0, t) && t < best) {
+      best = t;
+      hit.triangle = tri;
+      found = true;
+    }
+  });
+  hit.t = best;
+  return found;
+}
+
+int compartment_at(const Geometry& g, const SpatialGrid& grid, const Vec3& p, int outer) {
+  // Irrational-looking directions make hits on edges and vertices unlikely; a ray that
+  // grazes an edge (barycentric within slack) is retried in another direction.
+  static const Vec3 kDirections[] = {normalized(Vec3{0.5773, 0.6321, 0.5167}), normalized(Vec3{-0.3109, 0.8461, -0.4331}),
+                                     normalized(Vec3{0.7071, -0.1234, 0.6958}), normalized(Vec3{-0.2213, -0.5591, -0.7993})};
+  const Box3& w = grid.world();
+  const double reach = norm(w.size()) * 2.0;
+  for (const Vec3& dir : kDirections) {
+    const Vec3 d = dir * reach;
+    bool grazing = false, found = false;
+    double best = std::numeric_limits<double>::infinity();
+    TriangleIndex best_tri = 0;
+    // The ray leaves the world quickly; walk the grid in coarse slabs by testing
+    // all triangles whose cells the ray's box covers, nearest segment first.
+    const int chunks = 16;
+    for (int k = 0; k < chunks && !found; ++k) {
+      const Vec3 a = p + d * (double(k) / chunks), b = p + d * (double(k + 1) / chunks);
+      grid.for_each_triangle_in_box(min(a, b), max(a, b), [&](TriangleIndex tri) {
+        double t;
+        if (!segment_hits_triangle(g, tri, p, d, 0.0, t)) return;
+        if (t < best) {
+          best = t;
+          best_tri = tri;
+        }
+      });
+      if (best <= double(k + 1) / chunks) found = true;
+    }
+    if (!found) return outer;
+    if (best * reach < 1e-12) return -1;
+    // Reject hits too close to an edge of the nearest triangle: parity there is ambiguous.
+    const Vec3 a = g.vertex(best_tri, 0), e1 = g.vertex(best_tri, 1) - a, e2 = g.vertex(best_tri, 2) - a;
+    const Vec3 x = p + d * best - a;
+    const double d11 = dot(e1, e1), d12 = dot(e1, e2), d22 = dot(e2, e2), x1 = dot(x, e1), x2 = dot(x, e2);
+    const double den = d11 * d22 - d12 * d12;
+    const double u = (d22 * x1 - d12 * x2) / den, v = (d11 * x2 - d12 * x1) / den;
+    if (u < 1e-7 || v < 1e-7 || u + v > 1 - 1e-7) grazing = true;
+    if (grazing) continue;
+    const bool hits_front = dot(d, g.raw_normal(best_tri)) < 0;
+    return g.triangle_sides[best_tri][hits_front ? 0 : 1];
+  }
+  return -1;
+}
+
+}  // namespace spinesim

@@ -1,0 +1,91 @@
+#include "geometry/spatial_grid.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace spinesim {
+
+namespace {
+// Separating-axis test of a triangle against an axis-aligned box (Akenine-Möller 2001),
+// so cells only list triangles that really cross them; a bounding-box test would
+// mark many empty cells near slanted walls as occupied and slow the free-cell path.
+bool triangle_overlaps_box(const Vec3& center, const Vec3& half, Vec3 a, Vec3 b, Vec3 c) {
+  a -= center; b -= center; c -= center;
+  const Vec3 e[3] = {b - a, c - b, a - c};
+  const Vec3 axes[3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  auto separated = [&](const Vec3& axis) {
+    const double pa = dot(a, axis), pb = dot(b, axis), pc = dot(c, axis);
+    const double r = half.x * std::fabs(axis.x) + half.y * std::fabs(axis.y) + half.z * std::fabs(axis.z);
+    return std::fmin(pa, std::fmin(pb, pc)) > r || std::fmax(pa, std::fmax(pb, pc)) < -r;
+  };
+  for (const auto& u : axes)
+    for (const auto& ed : e) {
+      const Vec3 axis = cross(u, ed);
+      if (norm2(axis) > 1e-30 && separated(axis)) return false;
+    }
+  for (const auto& u : axes)
+    if (separated(u)) return false;
+  return !separated(cross(e[0], e[1]));
+}
+}  // namespace
+
+SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells) : world_(world) {
+  const Vec3 size = world.size();
+  h_ = cell_um;
+  auto cells_for = [&](double h) {
+    return std::ceil(size.x / h) * std::ceil(size.y / h) * std::ceil(size.z / h);
+  };
+  while (cells_for(h_) > static_cast<double>(max_cells)) h_ *= 1.25;
+  inv_h_ = 1.0 / h_;
+  nx_ = std::max(1, static_cast<int>(std::ceil(size.x / h_)));
+  ny_ = std::max(1, static_cast<int>(std::ceil(size.y / h_)));
+  nz_ = std::max(1, static_cast<int>(std::ceil(size.z / h_)));
+  const std::size_t n = static_cast<std::size_t>(nx_) * ny_ * nz_;
+
+  // Two passes (count, fill) build the CSR lists without per-cell vectors.
+  std::vector<std::uint32_t> count(n + 1, 0);
+  std::vector<std::uint8_t> occupied(n, 0);
+  const Vec3 half{0.5 * h_ * (1 + 1e-9), 0.5 * h_ * (1 + 1e-9), 0.5 * h_ * (1 + 1e-9)};
+  auto visit = [&](TriangleIndex t, auto&& on_cell) {
+    const Vec3 a = g.vertex(t, 0), b = g.vertex(t, 1), c = g.vertex(t, 2);
+    const Vec3 lo = min(a, min(b, c)), hi = max(a, max(b, c));
+    const int x0 = clamp_axis((lo.x - world_.lo.x) * inv_h_, nx_), x1 = clamp_axis((hi.x - world_.lo.x) * inv_h_, nx_);
+    const int y0 = clamp_axis((lo.y - world_.lo.y) * inv_h_, ny_), y1 = clamp_axis((hi.y - world_.lo.y) * inv_h_, ny_);
+    const int z0 = clamp_axis((lo.z - world_.lo.z) * inv_h_, nz_), z1 = clamp_axis((hi.z - world_.lo.z) * inv_h_, nz_);
+    for (int z = z0; z <= z1; ++z)
+      for (int y = y0; y <= y1; ++y)
+        for (int x = x0; x <= x1; ++x) {
+          const Vec3 center{world_.lo.x + (x + 0.5) * h_, world_.lo.y + (y + 0.5) * h_, world_.lo.z + (z + 0.5) * h_};
+          if (triangle_overlaps_box(center, half, a, b, c)) on_cell(index(x, y, z));
+        }
+  };
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) visit(t, [&](std::uint32_t c) { ++count[c + 1]; occupied[c] = 1; });
+  for (std::size_t c = 0; c < n; ++c) count[c + 1] += count[c];
+  start_ = count;
+  tris_.resize(start_[n]);
+  std::vector<std::uint32_t> cursor(start_.begin(), start_.end() - 1);
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) visit(t, [&](std::uint32_t c) { tris_[cursor[c]++] = t; });
+
+  // A cell is free when its whole 3×3×3 neighbourhood is empty; cells on the grid
+  // border are never free because the world box itself is a wall.
+  free_.assign(n, 0);
+  for (int z = 1; z + 1 < nz_; ++z)
+    for (int y = 1; y + 1 < ny_; ++y)
+      for (int x = 1; x + 1 < nx_; ++x) {
+        bool any = false;
+        for (int dz = -1; dz <= 1 && !any; ++dz)
+          for (int dy = -1; dy <= 1 && !any; ++dy)
+            for (int dx = -1; dx <= 1 && !any; ++dx) any = occupied[index(x + dx, y + dy, z + dz)] != 0;
+        free_[index(x, y, z)] = any ? 0 : 1;
+      }
+}
+
+Box3 SpatialGrid::cell_box(std::uint32_t cell) const {
+  const auto c = coords(cell);
+  Box3 b;
+  b.lo = {world_.lo.x + c[0] * h_, world_.lo.y + c[1] * h_, world_.lo.z + c[2] * h_};
+  b.hi = b.lo + Vec3{h_, h_, h_};
+  return b;
+}
+
+}  // namespace spinesim

@@ -1,0 +1,40 @@
+// counts.csv: one row per output time, one column per species × compartment (volume
+// species) or species × region (membrane species), then cumulative absorbed and
+// crossed counts per region. The format is documented in docs/outputs.md.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/simulator.h"
+
+namespace spinesim {
+
+class CountsWriter final : public Observer {
+ public:
+  /// `file` is (re)written atomically; the previous content stays valid until then.
+  CountsWriter(const Model& model, std::filesystem::path file);
+  void observe(double time_s, const Simulator& sim) override;
+  /// Writes everything so far to disk (also done every few seconds of wall time).
+  void flush();
+  const std::vector<std::string>& columns() const { return columns_; }
+
+ private:
+  struct Column {
+    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossed } kind;
+    int species, place;  // place = compartment or region
+  };
+  const Model& model_;
+  std::filesystem::path file_;
+  std::vector<Column> spec_;
+  std::vector<std::string> columns_;
+  std::string text_;
+  std::chrono::steady_clock::time_point last_flush_;
+};
+
+/// Formats a time in s with 9 significant digits, identically on every platform.
+std::string format_time(double t);
+
+}  // namespace spinesim

@@ -1,0 +1,99 @@
+// Small models built in code for engine and statistical tests, so those tests do
+// not depend on the scene parser.
+#pragma once
+
+#include <cmath>
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "geometry/spine_builder.h"
+#include "model/model.h"
+
+namespace spinesim::testing {
+
+/// Closed axis-aligned box [0,x]×[0,y]×[0,z] with outward normals.
+inline TriangleMesh box_mesh(double x, double y, double z) {
+  TriangleMesh m;
+  for (int k = 0; k < 8; ++k) m.vertices.push_back({(k & 1) ? x : 0.0, (k & 2) ? y : 0.0, (k & 4) ? z : 0.0});
+  m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
+                 {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  return m;
+}
+
+/// Flat square sheet in the z = 0 plane, side `side` µm, n×n squares split in two
+/// triangles each, normals +z. Open: its border reflects membrane molecules.
+inline TriangleMesh flat_sheet(double side, int n) {
+  TriangleMesh m;
+  for (int j = 0; j <= n; ++j)
+    for (int i = 0; i <= n; ++i) m.vertices.push_back({side * i / n - side / 2, side * j / n - side / 2, 0});
+  auto v = [n](int i, int j) { return static_cast<std::uint32_t>(j * (n + 1) + i); };
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      // Alternate the diagonal so edges run in several directions.
+      if ((i + j) % 2 == 0) {
+        m.triangles.push_back({v(i, j), v(i + 1, j), v(i + 1, j + 1)});
+        m.triangles.push_back({v(i, j), v(i + 1, j + 1), v(i, j + 1)});
+      } else {
+        m.triangles.push_back({v(i, j), v(i + 1, j), v(i, j + 1)});
+        m.triangles.push_back({v(i + 1, j), v(i + 1, j + 1), v(i, j + 1)});
+      }
+    }
+  return m;
+}
+
+/// Icosphere of radius r: an icosahedron subdivided `levels` times, projected on the sphere.
+inline TriangleMesh icosphere(double r, int levels) {
+  TriangleMesh m;
+  const double t = (1.0 + std::sqrt(5.0)) / 2.0;
+  const double raw[12][3] = {{-1, t, 0}, {1, t, 0}, {-1, -t, 0}, {1, -t, 0}, {0, -1, t}, {0, 1, t},
+                             {0, -1, -t}, {0, 1, -t}, {t, 0, -1}, {t, 0, 1}, {-t, 0, -1}, {-t, 0, 1}};
+  for (auto& p : raw) m.vertices.push_back(normalized(Vec3{p[0], p[1], p[2]}) * r);
+  m.triangles = {{0, 11, 5}, {0, 5, 1}, {0, 1, 7}, {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
+                 {11, 10, 2}, {10, 7, 6}, {7, 1, 8}, {3, 9, 4}, {3, 4, 2}, {3, 2, 6}, {3, 6, 8},
+                 {3, 8, 9}, {4, 9, 5}, {2, 4, 11}, {6, 2, 10}, {8, 6, 7}, {9, 8, 1}};
+  for (int l = 0; l < levels; ++l) {
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> mid;
+    auto midpoint = [&](std::uint32_t a, std::uint32_t b) {
+      auto key = std::minmax(a, b);
+      auto it = mid.find(key);
+      if (it != mid.end()) return it->second;
+      m.vertices.push_back(normalized((m.vertices[a] + m.vertices[b]) * 0.5) * r);
+      const auto idx = static_cast<std::uint32_t>(m.vertices.size() - 1);
+      mid[key] = idx;
+      return idx;
+    };
+    std::vector<std::array<std::uint32_t, 3>> next;
+    for (const auto& tri : m.triangles) {
+      const auto a = midpoint(tri[0], tri[1]), b = midpoint(tri[1], tri[2]), c = midpoint(tri[2], tri[0]);
+      next.push_back({tri[0], a, c});
+      next.push_back({tri[1], b, a});
+      next.push_back({tri[2], c, b});
+      next.push_back({a, b, c});
+    }
+    m.triangles = std::move(next);
+  }
+  return m;
+}
+
+/// A model with the given geometry and one species, reflective everywhere.
+inline Model single_species_model(Geometry g, const std::string& name, bool membrane, double diffusion, double dt,
+                                  std::uint64_t seed) {
+  Model m;
+  m.name = "test";
+  m.geometry = std::move(g);
+  m.outer_compartment = m.geometry.find_compartment("extracellular");
+  m.dt_s = dt;
+  m.t_end_s = 1;
+  m.seed = seed;
+  SpeciesDef s;
+  s.name = name;
+  s.membrane = membrane;
+  s.diffusion_um2_per_s = diffusion;
+  m.species.push_back(s);
+  m.surface_behaviour.assign(m.geometry.region_names.size(), SurfaceBehaviour::kReflect);
+  m.count_species = {0};
+  return m;
+}
+
+}  // namespace spinesim::testing

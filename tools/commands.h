@@ -1,0 +1,17 @@
+// The verbs of the spinesim command line. Each returns the process exit code:
+// 0 success, 1 internal error, 2 bad input or usage, 3 an output could not be written.
+#pragma once
+
+namespace spinesim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitInput = 2;
+inline constexpr int kExitIo = 3;
+
+int run_command(int argc, char** argv);
+int validate_command(int argc, char** argv);
+int render_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
+
+}  // namespace spinesim::cli

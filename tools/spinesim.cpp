@@ -1,0 +1,67 @@
+// spinesim command line: dispatches verbs and turns every error into a message that
+// says what went wrong and what to do, with a distinct exit status.
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "core/error.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+
+namespace {
+const char* kHelp = R"(spinesim — stochastic simulation of molecules and receptors in a dendritic spine
+
+usage: spinesim VERB [options]      (spinesim VERB --help for details and an example)
+
+verbs:
+  run SCENE --out DIR     run a scene; writes counts.csv, VTK frames, mesh.vtp, run.json, render.png
+  validate SCENE          check a scene and list every problem with file:line:column
+  render RUN_DIR -o PNG   draw a frame of a run (headless: xvfb-run -a spinesim render ...)
+  bench diffusion         measure molecule-steps per second
+
+options:
+  --version               print the version
+  --help                  this text
+
+Example:
+  spinesim run scenes/spine_glutamate.pbtxt --out runs/demo
+)";
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace spinesim::cli;
+  if (argc < 2) {
+    std::cerr << kHelp;
+    return kExitInput;
+  }
+  const std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  if (verb == "--version" || verb == "version") {
+    std::cout << "spinesim " << SPINESIM_VERSION << "\n";
+    return kExitOk;
+  }
+  try {
+    if (verb == "run") return run_command(argc, argv);
+    if (verb == "validate") return validate_command(argc, argv);
+    if (verb == "render") return render_command(argc, argv);
+    if (verb == "bench") return bench_command(argc, argv);
+    std::cerr << "spinesim: unknown verb '" << verb << "'; see spinesim --help\n";
+    return kExitInput;
+  } catch (const UsageError& e) {
+    std::cerr << "spinesim " << verb << ": " << e.what() << " (see spinesim " << verb << " --help)\n";
+    return kExitInput;
+  } catch (const spinesim::InputError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitInput;
+  } catch (const spinesim::IoError& e) {
+    std::cerr << "spinesim: " << e.what() << "\n";
+    return kExitIo;
+  } catch (const std::exception& e) {
+    std::cerr << "spinesim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
