@@ -49,7 +49,7 @@ StepOutcome move_volume(const DiffusionContext& ctx, int species, Vec3& p, std::
   TriangleIndex last = static_cast<TriangleIndex>(-1);
   for (int k = 0; k < kMaxWallHits; ++k) {
     WallHit hit;
-    if (!first_wall_hit(g, *ctx.grid, p, d, last, hit)) {
+    if (!first_wall_hit(*ctx.grid, p, d, last, hit)) {
       p += d;
       if (!ctx.world_box.contains(p)) reflect_in_box(ctx.world_box, p);
       return StepOutcome::kMoved;
@@ -119,7 +119,6 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outco
                        std::size_t begin, std::size_t end) {
   VolumeMolecules& m = w.volume;
   const SpatialGrid& grid = *ctx.grid;
-  const double h = grid.cell_size();
   constexpr std::size_t kBlock = kVolumeBlock;
   double dx[kBlock], dy[kBlock], dz[kBlock];
   for (std::size_t b = begin; b < end; b += kBlock) {
@@ -130,8 +129,9 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outco
       outcome[i] = StepOutcome::kMoved;
       const Vec3 d{dx[k], dy[k], dz[k]};
       Vec3 p{m.x[i], m.y[i], m.z[i]};
-      // Fast path: far from every wall, a step shorter than a cell cannot meet one.
-      if (grid.is_free(grid.cell_of(p)) && std::fabs(d.x) < h && std::fabs(d.y) < h && std::fabs(d.z) < h) {
+      // Fast path: a step shorter than the distance to the nearest wall cell cannot meet a wall.
+      const double reach = grid.free_reach(grid.cell_of(p));
+      if (std::fabs(d.x) < reach && std::fabs(d.y) < reach && std::fabs(d.z) < reach) {
         m.x[i] = p.x + d.x;
         m.y[i] = p.y + d.y;
         m.z[i] = p.z + d.z;

@@ -10,14 +10,17 @@
 namespace spinesim {
 
 namespace {
-// Cells of at least four step SDs let ≈ 99.99 % of free-cell steps take the fast
-// path; below 50 nm the grid gets large without saving wall tests in a spine.
+// Cells of about one step SD keep the triangles a wall test sees to a handful; the
+// distance field lets molecules far from walls skip the test however small cells
+// are. The grid never gets finer than extent/256 (memory) or 1 nm.
 double auto_cell_size(const Model& m, const Box3& mesh_box) {
   double sigma_max = 0;
-  for (const auto& s : m.species) sigma_max = std::max(sigma_max, std::sqrt(2 * s.diffusion_um2_per_s * m.dt_s));
+  for (const auto& s : m.species)
+    if (!s.membrane) sigma_max = std::max(sigma_max, std::sqrt(2 * s.diffusion_um2_per_s * m.dt_s));
   const Vec3 size = mesh_box.size();
   const double extent = std::max(size.x, std::max(size.y, size.z));
-  return std::max({4 * sigma_max, 0.05, extent / 200});
+  if (sigma_max == 0) return extent / 64;
+  return std::max({sigma_max, extent / 256, 1e-3});
 }
 }  // namespace
 
@@ -30,7 +33,7 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper) : mod
   Box3 world = mesh_box;
   world.lo -= Vec3{2 * h, 2 * h, 2 * h};
   world.hi += Vec3{2 * h, 2 * h, 2 * h};
-  grid_ = std::make_unique<SpatialGrid>(g, world, h);
+  grid_ = std::make_unique<SpatialGrid>(g, world, h, 1u << 22);
   topology_ = std::make_unique<SurfaceTopology>(g);
   ctx_ = std::make_unique<DiffusionContext>(model_, *grid_, *topology_);
   cell_compartment_.assign(grid_->cell_count(), -2);
@@ -54,16 +57,18 @@ int Simulator::compartment_at(const Vec3& p) const {
   return cell_compartment_[cell];
 }
 
-Vec3 Simulator::sample_in_compartment(int compartment, CounterRng& rng) const {
+Box3 Simulator::compartment_bounds(int compartment) const {
   const Geometry& g = model_.geometry;
+  if (compartment == model_.outer_compartment) return grid_->world();
   Box3 box;
-  if (compartment == model_.outer_compartment) {
-    box = grid_->world();
-  } else {
-    for (TriangleIndex t = 0; t < g.triangle_count(); ++t)
-      if (g.triangle_sides[t][0] == compartment || g.triangle_sides[t][1] == compartment)
-        for (int k = 0; k < 3; ++k) box.expand(g.vertex(t, k));
-  }
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t)
+    if (g.triangle_sides[t][0] == compartment || g.triangle_sides[t][1] == compartment)
+      for (int k = 0; k < 3; ++k) box.expand(g.vertex(t, k));
+  return box;
+}
+
+Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterRng& rng) const {
+  const Geometry& g = model_.geometry;
   const Vec3 size = box.size();
   auto unit = [&] { return static_cast<double>(rng()) * (1.0 / 4294967296.0); };
   for (int attempt = 0; attempt < 1'000'000; ++attempt) {
@@ -96,10 +101,12 @@ void Simulator::place_initial() {
       case PlacementDef::Where::kPoint:
         add_volume_molecules(p.species, p.count, p.point, p.compartment);
         break;
-      case PlacementDef::Where::kCompartment:
+      case PlacementDef::Where::kCompartment: {
+        const Box3 box = compartment_bounds(p.compartment);
         for (std::uint64_t k = 0; k < p.count; ++k)
-          add_volume_molecules(p.species, 1, sample_in_compartment(p.compartment, rng), p.compartment);
+          add_volume_molecules(p.species, 1, sample_in_compartment(p.compartment, box, rng), p.compartment);
         break;
+      }
       case PlacementDef::Where::kRegion: {
         // Uniform by area: pick a triangle by cumulative area, then a uniform point in it.
         std::vector<TriangleIndex> tris;

@@ -73,7 +73,9 @@ class Simulator {
   void place_initial();
   void add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment);
   void fire(EventHandle h);
-  Vec3 sample_in_compartment(int compartment, CounterRng& rng) const;
+  Box3 compartment_bounds(int compartment) const;
+  /// Uniform point in `compartment` by rejection from `box` (its bounds).
+  Vec3 sample_in_compartment(int compartment, const Box3& box, CounterRng& rng) const;
 
   const Model& model_;
   World world_;

@@ -1,6 +1,7 @@
 #include "geometry/intersect.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace spinesim {
@@ -8,7 +9,13 @@ namespace spinesim {
 bool segment_hits_triangle(const Geometry& g, TriangleIndex tri, const Vec3& p, const Vec3& d, double t_min,
                            double& t_out) {
   const Vec3 a = g.vertex(tri, 0);
-  const Vec3 e1 = g.vertex(tri, 1) - a, e2 = g.vertex(tri, 2) - a;
+  return segment_hits_triangle({a, g.vertex(tri, 1) - a, g.vertex(tri, 2) - a}, p, d, t_min, t_out);
+}
+
+bool segment_hits_triangle(const std::array<Vec3, 3>& tri, const Vec3& p, const Vec3& d, double t_min, double& t_out) {
+  const Vec3& a = tri[0];
+  const Vec3& e1 = tri[1];
+  const Vec3& e2 = tri[2];
   const Vec3 pv = cross(d, e2);
   const double det = dot(e1, pv);
   if (std::fabs(det) < 1e-300) return false;  // segment parallel to the plane
@@ -25,14 +32,22 @@ bool segment_hits_triangle(const Geometry& g, TriangleIndex tri, const Vec3& p, 
   return true;
 }
 
-bool first_wall_hit(const Geometry& g, const SpatialGrid& grid, const Vec3& p, const Vec3& d, TriangleIndex exclude,
-                    WallHit& hit) {
+bool first_wall_hit(const SpatialGrid& grid, const Vec3& p, const Vec3& d, TriangleIndex exclude, WallHit& hit) {
   const Vec3 q = p + d;
   bool found = false;
   double best = std::numeric_limits<double>::infinity();
   grid.for_each_triangle_in_box(min(p, q), max(p, q), [&](TriangleIndex tri) {
+    // Most candidates lie wholly on one side of the segment: two dot products with
+    // the plane normal reject them before the full intersection test.
+    const auto& td = grid.triangle_data(tri);
+    const Vec3& n = grid.triangle_normal(tri);
+    // A margin far above rounding (positions ~1 µm carry ~1e-16 µm error) keeps the
+    // rejection conservative: near-plane cases go to the exact test.
+    constexpr double kPlaneMarginUm = 1e-12;
+    const double sp = dot(p - td[0], n), sq = dot(q - td[0], n);
+    if ((sp > kPlaneMarginUm && sq > kPlaneMarginUm) || (sp < -kPlaneMarginUm && sq < -kPlaneMarginUm)) return;
     double t;
-    if (tri != exclude && segment_hits_triangle(g, tri, p, d, 0.0, t) && t < best) {
+    if (tri != exclude && segment_hits_triangle(td, p, d, 0.0, t) && t < best) {
       best = t;
       hit.triangle = tri;
       found = true;
@@ -54,21 +69,20 @@ int compartment_at(const Geometry& g, const SpatialGrid& grid, const Vec3& p, in
     bool grazing = false, found = false;
     double best = std::numeric_limits<double>::infinity();
     TriangleIndex best_tri = 0;
-    // The ray leaves the world quickly; walk the grid in coarse slabs by testing
-    // all triangles whose cells the ray's box covers, nearest segment first.
-    const int chunks = 16;
-    for (int k = 0; k < chunks && !found; ++k) {
-      const Vec3 a = p + d * (double(k) / chunks), b = p + d * (double(k + 1) / chunks);
-      grid.for_each_triangle_in_box(min(a, b), max(a, b), [&](TriangleIndex tri) {
+    // March the grid cells along the ray; the first cell whose own range contains
+    // the best hit so far ends the search.
+    grid.for_each_cell_on_ray(p, d, 1.0, [&](std::uint32_t cell, double, double t_exit) {
+      const auto [b, e] = grid.cell_triangles(cell);
+      for (auto it = b; it != e; ++it) {
         double t;
-        if (!segment_hits_triangle(g, tri, p, d, 0.0, t)) return;
-        if (t < best) {
+        if (segment_hits_triangle(grid.triangle_data(*it), p, d, 0.0, t) && t < best) {
           best = t;
-          best_tri = tri;
+          best_tri = *it;
+          found = true;
         }
-      });
-      if (best <= double(k + 1) / chunks) found = true;
-    }
+      }
+      return !(found && best <= t_exit);
+    });
     if (!found) return outer;
     if (best * reach < 1e-12) return -1;
     // Reject hits too close to an edge of the nearest triangle: parity there is ambiguous.

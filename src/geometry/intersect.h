@@ -15,6 +15,8 @@ inline constexpr double kEdgeSlack = 1e-10;
 /// (Möller–Trumbore, double-sided). Returns false when there is none.
 bool segment_hits_triangle(const Geometry& g, TriangleIndex tri, const Vec3& p, const Vec3& d, double t_min,
                            double& t_out);
+/// The same test on packed (a, b − a, c − a) triangle data.
+bool segment_hits_triangle(const std::array<Vec3, 3>& tri, const Vec3& p, const Vec3& d, double t_min, double& t_out);
 
 struct WallHit {
   TriangleIndex triangle = 0;
@@ -23,8 +25,7 @@ struct WallHit {
 
 /// First triangle crossed by the segment p → p + d, ignoring `exclude` (the wall just
 /// reflected from). Uses the grid cells overlapping the segment's bounding box.
-bool first_wall_hit(const Geometry& g, const SpatialGrid& grid, const Vec3& p, const Vec3& d, TriangleIndex exclude,
-                    WallHit& hit);
+bool first_wall_hit(const SpatialGrid& grid, const Vec3& p, const Vec3& d, TriangleIndex exclude, WallHit& hit);
 
 /// Which compartment contains `p`: the side of the nearest triangle hit by a ray from
 /// p, or `outer` when the ray escapes. Returns -1 when p is (numerically) on a wall.

@@ -66,18 +66,50 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
   std::vector<std::uint32_t> cursor(start_.begin(), start_.end() - 1);
   for (TriangleIndex t = 0; t < g.triangle_count(); ++t) visit(t, [&](std::uint32_t c) { tris_[cursor[c]++] = t; });
 
-  // A cell is free when its whole 3×3×3 neighbourhood is empty; cells on the grid
-  // border are never free because the world box itself is a wall.
-  free_.assign(n, 0);
-  for (int z = 1; z + 1 < nz_; ++z)
-    for (int y = 1; y + 1 < ny_; ++y)
-      for (int x = 1; x + 1 < nx_; ++x) {
-        bool any = false;
-        for (int dz = -1; dz <= 1 && !any; ++dz)
-          for (int dy = -1; dy <= 1 && !any; ++dy)
-            for (int dx = -1; dx <= 1 && !any; ++dx) any = occupied[index(x + dx, y + dy, z + dz)] != 0;
-        free_[index(x, y, z)] = any ? 0 : 1;
+  // Chebyshev distance (in cells) from each cell to the nearest occupied cell, by
+  // the classic two-pass chamfer over the 26-neighbourhood (exact for L∞). Cells
+  // outside the grid count as occupied: the world box is a wall too.
+  constexpr std::int32_t kFar = 1 << 20;
+  std::vector<std::int32_t> dist(n);
+  for (int z = 0; z < nz_; ++z)
+    for (int y = 0; y < ny_; ++y)
+      for (int x = 0; x < nx_; ++x) {
+        const int to_border = std::min({x + 1, y + 1, z + 1, nx_ - x, ny_ - y, nz_ - z});
+        dist[index(x, y, z)] = occupied[index(x, y, z)] ? 0 : std::min(kFar, to_border);
       }
+  // Forward pass: neighbours preceding in scan order; backward pass: those following.
+  for (int pass = 0; pass < 2; ++pass) {
+    const int s = pass == 0 ? 1 : -1;
+    for (int zi = 0; zi < nz_; ++zi)
+      for (int yi = 0; yi < ny_; ++yi)
+        for (int xi = 0; xi < nx_; ++xi) {
+          const int x = s > 0 ? xi : nx_ - 1 - xi, y = s > 0 ? yi : ny_ - 1 - yi, z = s > 0 ? zi : nz_ - 1 - zi;
+          std::int32_t best = dist[index(x, y, z)];
+          for (int dz = -1; dz <= 1; ++dz)
+            for (int dy = -1; dy <= 1; ++dy)
+              for (int dx = -1; dx <= 1; ++dx) {
+                // Only neighbours already final in this pass's scan order.
+                const long order = (static_cast<long>(dz) * ny_ + dy) * nx_ + dx;
+                if (order * s >= 0) continue;
+                const int xx = x + dx, yy = y + dy, zz = z + dz;
+                if (xx < 0 || yy < 0 || zz < 0 || xx >= nx_ || yy >= ny_ || zz >= nz_) continue;
+                best = std::min(best, dist[index(xx, yy, zz)] + 1);
+              }
+          dist[index(x, y, z)] = best;
+        }
+  }
+  // A point anywhere in a cell at distance k may move (k − 1)·h per axis and still
+  // stay inside cells that hold no triangle.
+  free_reach_.resize(n);
+  for (std::size_t c = 0; c < n; ++c) free_reach_[c] = static_cast<float>(std::max(0, dist[c] - 1) * h_ * (1 - 1e-6));
+  tri_data_.resize(g.triangle_count());
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) {
+    const Vec3 a = g.vertex(t, 0);
+    tri_data_[t] = {a, g.vertex(t, 1) - a, g.vertex(t, 2) - a};
+    const Vec3 n = cross(tri_data_[t][1], tri_data_[t][2]);
+    const double len = norm(n);
+    tri_normal_.push_back(len > 0 ? n / len : Vec3{});
+  }
 }
 
 Box3 SpatialGrid::cell_box(std::uint32_t cell) const {

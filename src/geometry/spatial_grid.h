@@ -1,8 +1,10 @@
 // Uniform grid over the world box that lists, per cell, the triangles touching it.
 // It answers the two questions of the diffusion hot loop: "can this molecule move
-// without any wall test?" (a cell with no triangle in its 3×3×3 neighbourhood
-// lets a molecule move up to one cell width per axis freely) and "which triangles
-// could this short segment cross?".
+// without any wall test?" (each cell stores how far, per axis, any point in it may
+// move without reaching a cell that holds a triangle: a Chebyshev distance
+// transform of the occupied cells) and "which triangles could this short segment
+// cross?". Cells are small (about one step length) so a wall test sees few
+// triangles, while the distance field still lets molecules far from walls skip it.
 #pragma once
 
 #include <cstdint>
@@ -22,16 +24,25 @@ class SpatialGrid {
   double cell_size() const { return h_; }
   const Box3& world() const { return world_; }
   std::array<int, 3> dims() const { return {nx_, ny_, nz_}; }
-  std::size_t cell_count() const { return free_.size(); }
+  std::size_t cell_count() const { return free_reach_.size(); }
 
   /// Cell index of a point (clamped into the grid).
   std::uint32_t cell_of(const Vec3& p) const {
     return index(clamp_axis((p.x - world_.lo.x) * inv_h_, nx_), clamp_axis((p.y - world_.lo.y) * inv_h_, ny_),
                  clamp_axis((p.z - world_.lo.z) * inv_h_, nz_));
   }
-  /// True when no triangle touches this cell or its 26 neighbours.
-  bool is_free(std::uint32_t cell) const { return free_[cell] != 0; }
-  const std::uint8_t* free_flags() const { return free_.data(); }
+  /// Largest per-axis displacement (µm) that cannot meet a wall from anywhere in `cell`;
+  /// 0 for cells that hold triangles or touch them.
+  double free_reach(std::uint32_t cell) const { return free_reach_[cell]; }
+  /// Triangle corner and edge vectors (a, b − a, c − a), packed for intersection tests.
+  const std::array<Vec3, 3>& triangle_data(TriangleIndex t) const { return tri_data_[t]; }
+  /// Unit normal of a triangle (direction of e1 × e2).
+  const Vec3& triangle_normal(TriangleIndex t) const { return tri_normal_[t]; }
+
+  /// Visits the cells pierced by the ray p + t·d, t ∈ [0, t_max], in order, calling
+  /// f(cell, t_enter, t_exit); stops when f returns false (3D DDA, Amanatides & Woo 1987).
+  template <class F>
+  void for_each_cell_on_ray(const Vec3& p, const Vec3& d, double t_max, F&& f) const;
 
   /// Calls f(triangle) for every triangle in cells overlapping the box [lo, hi]
   /// (a triangle may be reported more than once).
@@ -72,7 +83,42 @@ class SpatialGrid {
   int nx_ = 1, ny_ = 1, nz_ = 1;
   std::vector<std::uint32_t> start_;  // CSR offsets, size cells+1
   std::vector<TriangleIndex> tris_;
-  std::vector<std::uint8_t> free_;
+  std::vector<float> free_reach_;
+  std::vector<std::array<Vec3, 3>> tri_data_;
+  std::vector<Vec3> tri_normal_;
 };
+
+template <class F>
+void SpatialGrid::for_each_cell_on_ray(const Vec3& p, const Vec3& d, double t_max, F&& f) const {
+  int cell[3] = {clamp_axis((p.x - world_.lo.x) * inv_h_, nx_), clamp_axis((p.y - world_.lo.y) * inv_h_, ny_),
+                 clamp_axis((p.z - world_.lo.z) * inv_h_, nz_)};
+  const int n[3] = {nx_, ny_, nz_};
+  int step[3];
+  double t_next[3], t_delta[3];
+  for (int a = 0; a < 3; ++a) {
+    if (d[a] > 0) {
+      step[a] = 1;
+      t_next[a] = (world_.lo[a] + (cell[a] + 1) * h_ - p[a]) / d[a];
+      t_delta[a] = h_ / d[a];
+    } else if (d[a] < 0) {
+      step[a] = -1;
+      t_next[a] = (world_.lo[a] + cell[a] * h_ - p[a]) / d[a];
+      t_delta[a] = -h_ / d[a];
+    } else {
+      step[a] = 0;
+      t_next[a] = t_delta[a] = 1e300;
+    }
+  }
+  double t_enter = 0;
+  while (t_enter <= t_max) {
+    const int a = (t_next[0] < t_next[1]) ? (t_next[0] < t_next[2] ? 0 : 2) : (t_next[1] < t_next[2] ? 1 : 2);
+    const double t_exit = t_next[a];
+    if (!f(index(cell[0], cell[1], cell[2]), t_enter, t_exit)) return;
+    cell[a] += step[a];
+    if (cell[a] < 0 || cell[a] >= n[a]) return;
+    t_enter = t_exit;
+    t_next[a] += t_delta[a];
+  }
+}
 
 }  // namespace spinesim
