@@ -91,6 +91,8 @@ class ParseErrors : public pb::io::ErrorCollector {
   static std::string hint(const std::string& m) {
     if (m.find("no field named") != std::string::npos)
       return " (check the spelling against docs/scene-format.md or src/io/schema/scene.proto)";
+    if (m.size() >= 5 && m.compare(m.size() - 5, 5, "got: ") == 0)
+      return "(the file ends inside a block: add the missing '}')";
     return "";
   }
   std::string file_;
