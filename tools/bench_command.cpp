@@ -14,13 +14,16 @@
 namespace spinesim::cli {
 
 namespace {
-const char* kBenchHelp = R"(usage: spinesim bench diffusion [--molecules N] [--steps S] [--threads T] [--kind volume|membrane] [--geometry spine|box]
+const char* kBenchHelp = R"(usage: spinesim bench diffusion [--molecules N] [--steps S] [--threads T] [--kind volume|membrane]
+                               [--geometry spine|box] [--grid-cell-um H] [--diffusion-um2-per-s D] [--dt-s DT]
 
 Measures Brownian stepping speed in molecule-steps per second. Volume molecules
 (glutamate-like, D = 330 µm²/s, dt = 1 µs, so 26 nm per axis per step) start
 uniformly in the cytosol of the default parametric spine (or a 1 µm box) and are
 reflected at its triangles; membrane molecules (D = 0.1 µm²/s) walk on the spine
 membrane. Placement time is excluded. T = 1 uses the serial reference stepper.
+--grid-cell-um sets the spatial-grid cell (default: automatic, about one step SD);
+--diffusion-um2-per-s and --dt-s change the species and step (defaults above).
 
 Example:
   spinesim bench diffusion --molecules 100000 --steps 200 --threads 2
@@ -33,7 +36,7 @@ int bench_command(int argc, char** argv) {
       std::cout << kBenchHelp;
       return kExitOk;
     }
-  Args args(argc, argv, 2, {{"molecules"}, {"steps"}, {"threads"}, {"kind"}, {"geometry"}});
+  Args args(argc, argv, 2, {{"molecules"}, {"steps"}, {"threads"}, {"kind"}, {"geometry"}, {"grid-cell-um"}, {"diffusion-um2-per-s"}, {"dt-s"}});
   if (args.positional().size() != 1 || args.positional()[0] != "diffusion")
     throw UsageError("bench needs a workload name: diffusion");
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 100000, 1, 100'000'000));
@@ -57,13 +60,14 @@ int bench_command(int argc, char** argv) {
     m.geometry.add_surface(box, "box_wall", "box_wall", "cytosol", "extracellular");
   }
   m.outer_compartment = m.geometry.find_compartment("extracellular");
-  m.dt_s = 1e-6;
+  m.dt_s = args.get_double("dt-s", 1e-6, 1e-12);
   m.t_end_s = 1;
   m.max_molecules = n;
+  m.grid_cell_um = args.get_double("grid-cell-um", 0, 0);
   SpeciesDef s;
   s.name = kind == "volume" ? "glutamate" : "receptor";
   s.membrane = kind == "membrane";
-  s.diffusion_um2_per_s = kind == "volume" ? 330.0 : 0.1;
+  s.diffusion_um2_per_s = args.get_double("diffusion-um2-per-s", kind == "volume" ? 330.0 : 0.1, 0);
   m.species.push_back(s);
   m.surface_behaviour.assign(m.geometry.region_names.size(), SurfaceBehaviour::kReflect);
   PlacementDef p;

@@ -33,7 +33,9 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper) : mod
   Box3 world = mesh_box;
   world.lo -= Vec3{2 * h, 2 * h, 2 * h};
   world.hi += Vec3{2 * h, 2 * h, 2 * h};
-  grid_ = std::make_unique<SpatialGrid>(g, world, h, 1u << 22);
+  // An automatic grid stays within ~2^18 cells (≈ 1 MB of reach values), so the
+  // per-molecule cell lookup hits L2 instead of memory.
+  grid_ = std::make_unique<SpatialGrid>(g, world, h, model_.grid_cell_um > 0 ? (1u << 24) : (1u << 18));
   topology_ = std::make_unique<SurfaceTopology>(g);
   ctx_ = std::make_unique<DiffusionContext>(model_, *grid_, *topology_);
   cell_compartment_.assign(grid_->cell_count(), -2);

@@ -5,6 +5,28 @@
 
 namespace spinesim {
 
+double point_triangle_distance2(const Vec3& p, const Vec3& a, const Vec3& b, const Vec3& c) {
+  // Closest point by Voronoi regions (Ericson, Real-Time Collision Detection, §5.1.5).
+  const Vec3 ab = b - a, ac = c - a, ap = p - a;
+  const double d1 = dot(ab, ap), d2 = dot(ac, ap);
+  if (d1 <= 0 && d2 <= 0) return norm2(ap);
+  const Vec3 bp = p - b;
+  const double d3 = dot(ab, bp), d4 = dot(ac, bp);
+  if (d3 >= 0 && d4 <= d3) return norm2(bp);
+  const double vc = d1 * d4 - d3 * d2;
+  if (vc <= 0 && d1 >= 0 && d3 <= 0) return norm2(p - (a + ab * (d1 / (d1 - d3))));
+  const Vec3 cp = p - c;
+  const double d5 = dot(ab, cp), d6 = dot(ac, cp);
+  if (d6 >= 0 && d5 <= d6) return norm2(cp);
+  const double vb = d5 * d2 - d1 * d6;
+  if (vb <= 0 && d2 >= 0 && d6 <= 0) return norm2(p - (a + ac * (d2 / (d2 - d6))));
+  const double va = d3 * d6 - d5 * d4;
+  if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0)
+    return norm2(p - (b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6)))));
+  const double denom = 1 / (va + vb + vc);
+  return norm2(p - (a + ab * (vb * denom) + ac * (vc * denom)));
+}
+
 namespace {
 // Separating-axis test of a triangle against an axis-aligned box (Akenine-Möller 2001),
 // so cells only list triangles that really cross them; a bounding-box test would
@@ -98,10 +120,41 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
           dist[index(x, y, z)] = best;
         }
   }
-  // A point anywhere in a cell at distance k may move (k − 1)·h per axis and still
-  // stay inside cells that hold no triangle.
+  // A point anywhere in a cell at Chebyshev distance k from the nearest occupied
+  // cell is at least (k − 1)·h from every triangle. Near walls that bound is 0, yet
+  // most molecules there are still a step or more from the wall: for cells within
+  // kExactCells of a wall, measure the real distance from the cell to the nearby
+  // triangles (centre distance minus the half-diagonal), which lets them take the
+  // fast path too.
+  constexpr int kExactCells = 3;
   free_reach_.resize(n);
-  for (std::size_t c = 0; c < n; ++c) free_reach_[c] = static_cast<float>(std::max(0, dist[c] - 1) * h_ * (1 - 1e-6));
+  const double half_diagonal = 0.5 * std::sqrt(3.0) * h_;
+  for (int z = 0; z < nz_; ++z)
+    for (int y = 0; y < ny_; ++y)
+      for (int x = 0; x < nx_; ++x) {
+        const std::uint32_t c = index(x, y, z);
+        double reach = std::max(0, dist[c] - 1) * h_;
+        if (dist[c] <= kExactCells) {
+          const Vec3 center{world_.lo.x + (x + 0.5) * h_, world_.lo.y + (y + 0.5) * h_, world_.lo.z + (z + 0.5) * h_};
+          // Triangles beyond the searched block are at least kExactCells·h away; the
+          // world box is a wall at the grid border.
+          double bound = kExactCells * h_;
+          bound = std::min({bound, x * h_, y * h_, z * h_, (nx_ - 1 - x) * h_, (ny_ - 1 - y) * h_, (nz_ - 1 - z) * h_});
+          double nearest2 = 1e300;
+          for (int zz = std::max(0, z - kExactCells); zz <= std::min(nz_ - 1, z + kExactCells); ++zz)
+            for (int yy = std::max(0, y - kExactCells); yy <= std::min(ny_ - 1, y + kExactCells); ++yy)
+              for (int xx = std::max(0, x - kExactCells); xx <= std::min(nx_ - 1, x + kExactCells); ++xx) {
+                const std::uint32_t cc = index(xx, yy, zz);
+                for (std::uint32_t k = start_[cc]; k < start_[cc + 1]; ++k) {
+                  const TriangleIndex t = tris_[k];
+                  nearest2 = std::min(nearest2, point_triangle_distance2(center, g.vertex(t, 0), g.vertex(t, 1), g.vertex(t, 2)));
+                }
+              }
+          bound = std::min(bound, std::sqrt(nearest2) - half_diagonal);
+          reach = std::max(reach, bound);
+        }
+        free_reach_[c] = static_cast<float>(std::max(0.0, reach) * (1 - 1e-6));
+      }
   tri_data_.resize(g.triangle_count());
   for (TriangleIndex t = 0; t < g.triangle_count(); ++t) {
     const Vec3 a = g.vertex(t, 0);

@@ -15,6 +15,9 @@
 
 namespace spinesim {
 
+/// Squared distance from p to the triangle abc (µm²).
+double point_triangle_distance2(const Vec3& p, const Vec3& a, const Vec3& b, const Vec3& c);
+
 class SpatialGrid {
  public:
   /// Builds a grid over `world` with cubic cells of about `cell_um` (enlarged if
@@ -31,8 +34,9 @@ class SpatialGrid {
     return index(clamp_axis((p.x - world_.lo.x) * inv_h_, nx_), clamp_axis((p.y - world_.lo.y) * inv_h_, ny_),
                  clamp_axis((p.z - world_.lo.z) * inv_h_, nz_));
   }
-  /// Largest per-axis displacement (µm) that cannot meet a wall from anywhere in `cell`;
-  /// 0 for cells that hold triangles or touch them.
+  /// Length (µm) of a displacement that cannot meet a wall from anywhere in `cell`
+  /// (a lower bound on the distance from the cell to every triangle and to the
+  /// world box); 0 for cells that hold triangles.
   double free_reach(std::uint32_t cell) const { return free_reach_[cell]; }
   /// Triangle corner and edge vectors (a, b − a, c − a), packed for intersection tests.
   const std::array<Vec3, 3>& triangle_data(TriangleIndex t) const { return tri_data_[t]; }
