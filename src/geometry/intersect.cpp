@@ -36,22 +36,29 @@ bool first_wall_hit(const SpatialGrid& grid, const Vec3& p, const Vec3& d, Trian
   const Vec3 q = p + d;
   bool found = false;
   double best = std::numeric_limits<double>::infinity();
-  grid.for_each_triangle_in_box(min(p, q), max(p, q), [&](TriangleIndex tri) {
-    // Most candidates lie wholly on one side of the segment: two dot products with
-    // the plane normal reject them before the full intersection test.
-    const auto& td = grid.triangle_data(tri);
-    const Vec3& n = grid.triangle_normal(tri);
-    // A margin far above rounding (positions ~1 µm carry ~1e-16 µm error) keeps the
-    // rejection conservative: near-plane cases go to the exact test.
-    constexpr double kPlaneMarginUm = 1e-12;
-    const double sp = dot(p - td[0], n), sq = dot(q - td[0], n);
-    if ((sp > kPlaneMarginUm && sq > kPlaneMarginUm) || (sp < -kPlaneMarginUm && sq < -kPlaneMarginUm)) return;
-    double t;
-    if (tri != exclude && segment_hits_triangle(td, p, d, 0.0, t) && t < best) {
-      best = t;
-      hit.triangle = tri;
-      found = true;
+  // Walk only the cells the segment passes through, nearest first, and stop once the
+  // best hit lies inside the cell just searched: nothing further along can be closer.
+  grid.for_each_cell_on_ray(p, d, 1.0, [&](std::uint32_t cell, double, double t_exit) {
+    const auto [first, last] = grid.cell_triangles(cell);
+    for (auto it = first; it != last; ++it) {
+      const TriangleIndex tri = *it;
+      // Most candidates lie wholly on one side of the segment: two dot products with
+      // the plane normal reject them before the full intersection test. The margin is
+      // far above rounding (positions ~1 µm carry ~1e-16 µm error), so near-plane
+      // cases always reach the exact test.
+      constexpr double kPlaneMarginUm = 1e-12;
+      const auto& td = grid.triangle_data(tri);
+      const Vec3& n = grid.triangle_normal(tri);
+      const double sp = dot(p - td[0], n), sq = dot(q - td[0], n);
+      if ((sp > kPlaneMarginUm && sq > kPlaneMarginUm) || (sp < -kPlaneMarginUm && sq < -kPlaneMarginUm)) continue;
+      double t;
+      if (tri != exclude && segment_hits_triangle(td, p, d, 0.0, t) && t < best) {
+        best = t;
+        hit.triangle = tri;
+        found = true;
+      }
     }
+    return !(found && best <= t_exit);
   });
   hit.t = best;
   return found;
