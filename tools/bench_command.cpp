@@ -14,7 +14,8 @@
 namespace spinesim::cli {
 
 namespace {
-const char* kBenchHelp = R"(usage: spinesim bench diffusion [--molecules N] [--steps S] [--threads T] [--kind volume|membrane]
+const char* kBenchHelp =
+    R"(usage: spinesim bench diffusion [--molecules N] [--steps S] [--threads T] [--kind volume|membrane]
                                [--geometry spine|box] [--grid-cell-um H] [--diffusion-um2-per-s D] [--dt-s DT]
 
 Measures Brownian stepping speed in molecule-steps per second. Volume molecules
@@ -36,7 +37,15 @@ int bench_command(int argc, char** argv) {
       std::cout << kBenchHelp;
       return kExitOk;
     }
-  Args args(argc, argv, 2, {{"molecules"}, {"steps"}, {"threads"}, {"kind"}, {"geometry"}, {"grid-cell-um"}, {"diffusion-um2-per-s"}, {"dt-s"}});
+  Args args(argc, argv, 2,
+            {{"molecules"},
+             {"steps"},
+             {"threads"},
+             {"kind"},
+             {"geometry"},
+             {"grid-cell-um"},
+             {"diffusion-um2-per-s"},
+             {"dt-s"}});
   if (args.positional().size() != 1 || args.positional()[0] != "diffusion")
     throw UsageError("bench needs a workload name: diffusion");
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 100000, 1, 100'000'000));
@@ -87,8 +96,10 @@ int bench_command(int argc, char** argv) {
     }
   }
   std::unique_ptr<Stepper> stepper;
-  if (threads == 1) stepper = std::make_unique<SerialStepper>();
-  else stepper = make_tbb_stepper(threads);
+  if (threads == 1)
+    stepper = std::make_unique<SerialStepper>();
+  else
+    stepper = make_tbb_stepper(threads);
   const auto t0 = std::chrono::steady_clock::now();
   Simulator sim(m, std::move(stepper));
   const auto t1 = std::chrono::steady_clock::now();

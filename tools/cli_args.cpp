@@ -47,8 +47,8 @@ long long Args::get_int(const std::string& name, long long fallback, long long m
   if (errno || end == v->c_str() || *end != '\0')
     throw UsageError("--" + name + " expects an integer, got '" + *v + "'");
   if (x < min_value || x > max_value)
-    throw UsageError("--" + name + " must be between " + std::to_string(min_value) + " and " + std::to_string(max_value) +
-                     ", got " + *v);
+    throw UsageError("--" + name + " must be between " + std::to_string(min_value) + " and " +
+                     std::to_string(max_value) + ", got " + *v);
   return x;
 }
 
@@ -57,7 +57,8 @@ unsigned long long Args::get_u64(const std::string& name, unsigned long long fal
   if (!v) return fallback;
   char* end = nullptr;
   errno = 0;
-  if (!v->empty() && (*v)[0] == '-') throw UsageError("--" + name + " expects a non-negative integer, got '" + *v + "'");
+  if (!v->empty() && (*v)[0] == '-')
+    throw UsageError("--" + name + " expects a non-negative integer, got '" + *v + "'");
   const unsigned long long x = std::strtoull(v->c_str(), &end, 10);
   if (errno || end == v->c_str() || *end != '\0')
     throw UsageError("--" + name + " expects a non-negative integer, got '" + *v + "'");

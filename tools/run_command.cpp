@@ -152,8 +152,10 @@ int run_command(int argc, char** argv) {
   write_mesh_vtp(model.geometry, out / "mesh.vtp");
 
   std::unique_ptr<Stepper> stepper;
-  if (threads == 1) stepper = std::make_unique<SerialStepper>();
-  else stepper = make_tbb_stepper(threads);
+  if (threads == 1)
+    stepper = std::make_unique<SerialStepper>();
+  else
+    stepper = make_tbb_stepper(threads);
   Simulator sim(model, std::move(stepper));
   CountsWriter counts(model, out / "counts.csv");
   sim.add_observer(&counts, model.counts_interval_s);
@@ -173,11 +175,14 @@ int run_command(int argc, char** argv) {
           const double frac = s.time() / model.t_end_s;
           const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
           char line[256];
-          std::snprintf(line, sizeof line, "  t = %.6g / %.6g s (%5.1f%%)  molecules %zu  steps %llu  elapsed %.1f s  ETA %.1f s",
+          std::snprintf(line, sizeof line,
+                        "  t = %.6g / %.6g s (%5.1f%%)  molecules %zu  steps %llu  elapsed %.1f s  ETA %.1f s",
                         s.time(), model.t_end_s, 100 * frac, s.world().molecule_count(),
                         static_cast<unsigned long long>(s.stats().steps), elapsed, eta);
-          if (tty) std::cerr << "\r" << line << std::flush;
-          else std::cerr << line << "\n";
+          if (tty)
+            std::cerr << "\r" << line << std::flush;
+          else
+            std::cerr << line << "\n";
         },
         tty ? 0.5 : 10.0);
   }
@@ -216,10 +221,11 @@ int run_command(int argc, char** argv) {
     }
   }
   if (!quiet) {
-    std::cerr << "spinesim: done in " << wall << " s (" << sim.stats().steps << " Brownian steps, " << sim.stats().events
-              << " events).\n";
+    std::cerr << "spinesim: done in " << wall << " s (" << sim.stats().steps << " Brownian steps, "
+              << sim.stats().events << " events).\n";
   }
-  std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  counts.csv, frames.pvd (" << "frames/*.vtp), mesh.vtp, "
+  std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  counts.csv, frames.pvd ("
+            << "frames/*.vtp), mesh.vtp, "
             << "scene.resolved.pbtxt, run.json" << (fs::exists(out / "render.png") ? ", render.png" : "") << "\n";
   return kExitOk;
 }

@@ -121,9 +121,12 @@ std::string as_cell(const std::string& comment) {
   }
   std::string out;
   for (char c : joined) {
-    if (c == '|') out += "\\|";
-    else if (c == '<') out += "&lt;";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '<')
+      out += "&lt;";
+    else
+      out += c;
   }
   return out;
 }
@@ -132,9 +135,12 @@ std::string as_cell(const std::string& comment) {
 std::string github_slug(const std::string& heading) {
   std::string slug;
   for (unsigned char c : heading) {
-    if (std::isalnum(c)) slug += static_cast<char>(std::tolower(c));
-    else if (c == '-' || c == '_') slug += static_cast<char>(c);
-    else if (c == ' ') slug += '-';
+    if (std::isalnum(c))
+      slug += static_cast<char>(std::tolower(c));
+    else if (c == '-' || c == '_')
+      slug += static_cast<char>(c);
+    else if (c == ' ')
+      slug += '-';
   }
   return slug;
 }
@@ -142,24 +148,42 @@ std::string github_slug(const std::string& heading) {
 std::string scalar_type_name(pb::FieldDescriptorProto::Type type) {
   using F = pb::FieldDescriptorProto;
   switch (type) {
-    case F::TYPE_DOUBLE: return "double";
-    case F::TYPE_FLOAT: return "float";
-    case F::TYPE_INT64: return "int64";
-    case F::TYPE_UINT64: return "uint64";
-    case F::TYPE_INT32: return "int32";
-    case F::TYPE_FIXED64: return "fixed64";
-    case F::TYPE_FIXED32: return "fixed32";
-    case F::TYPE_BOOL: return "bool";
-    case F::TYPE_STRING: return "string";
-    case F::TYPE_BYTES: return "bytes";
-    case F::TYPE_UINT32: return "uint32";
-    case F::TYPE_SFIXED32: return "sfixed32";
-    case F::TYPE_SFIXED64: return "sfixed64";
-    case F::TYPE_SINT32: return "sint32";
-    case F::TYPE_SINT64: return "sint64";
-    case F::TYPE_GROUP: return "group";
-    case F::TYPE_MESSAGE: return "message";
-    case F::TYPE_ENUM: return "enum";
+    case F::TYPE_DOUBLE:
+      return "double";
+    case F::TYPE_FLOAT:
+      return "float";
+    case F::TYPE_INT64:
+      return "int64";
+    case F::TYPE_UINT64:
+      return "uint64";
+    case F::TYPE_INT32:
+      return "int32";
+    case F::TYPE_FIXED64:
+      return "fixed64";
+    case F::TYPE_FIXED32:
+      return "fixed32";
+    case F::TYPE_BOOL:
+      return "bool";
+    case F::TYPE_STRING:
+      return "string";
+    case F::TYPE_BYTES:
+      return "bytes";
+    case F::TYPE_UINT32:
+      return "uint32";
+    case F::TYPE_SFIXED32:
+      return "sfixed32";
+    case F::TYPE_SFIXED64:
+      return "sfixed64";
+    case F::TYPE_SINT32:
+      return "sint32";
+    case F::TYPE_SINT64:
+      return "sint64";
+    case F::TYPE_GROUP:
+      return "group";
+    case F::TYPE_MESSAGE:
+      return "message";
+    case F::TYPE_ENUM:
+      return "enum";
   }
   return "unknown";
 }
@@ -175,8 +199,7 @@ struct Section {
 
 class Renderer {
  public:
-  Renderer(const pb::FileDescriptorSet& set, const pb::FileDescriptorProto& file)
-      : file_(file), comments_(file) {
+  Renderer(const pb::FileDescriptorSet& set, const pb::FileDescriptorProto& file) : file_(file), comments_(file) {
     // Index enums of every file in the set: a field's zero value may come
     // from an imported enum.
     for (const auto& f : set.file()) {
@@ -197,8 +220,9 @@ class Renderer {
     out << "A scene file describes one simulation. It is written in "
         << "[protobuf text format](https://protobuf.dev/reference/protobuf/textformat-spec/) "
         << "against the schema [`" << file_.name() << "`](../" << file_.name() << ")";
-    if (!sections_.empty()) out << "; its top-level message is [" << sections_.front().name << "](#"
-                                << github_slug(sections_.front().name) << ")";
+    if (!sections_.empty())
+      out << "; its top-level message is [" << sections_.front().name << "](#" << github_slug(sections_.front().name)
+          << ")";
     out << ". Every quantity carries its unit in its field name (`_um`: µm, `_s`: s, "
         << "`_um2_per_s`: µm²/s); counts are numbers of molecules. "
         << "Example scenes are in [scenes/](../scenes/).\n\n";
@@ -212,12 +236,13 @@ class Renderer {
     out << "\n";
 
     for (const auto& s : sections_) {
-      if (s.kind == Section::Kind::message) render_message(out, s);
-      else render_enum(out, s);
+      if (s.kind == Section::Kind::message)
+        render_message(out, s);
+      else
+        render_enum(out, s);
     }
     std::string text = out.str();
-    while (text.size() >= 2 && text[text.size() - 1] == '\n' && text[text.size() - 2] == '\n')
-      text.pop_back();
+    while (text.size() >= 2 && text[text.size() - 1] == '\n' && text[text.size() - 2] == '\n') text.pop_back();
     return text;
   }
 
@@ -230,11 +255,14 @@ class Renderer {
   void collect_top_level() {
     std::vector<Section> top;
     for (int i = 0; i < file_.message_type_size(); ++i)
-      top.push_back({Section::Kind::message, file_.message_type(i).name(), {kFileMessageType, i},
-                     &file_.message_type(i), nullptr});
+      top.push_back({Section::Kind::message,
+                     file_.message_type(i).name(),
+                     {kFileMessageType, i},
+                     &file_.message_type(i),
+                     nullptr});
     for (int i = 0; i < file_.enum_type_size(); ++i)
-      top.push_back({Section::Kind::enumeration, file_.enum_type(i).name(), {kFileEnumType, i}, nullptr,
-                     &file_.enum_type(i)});
+      top.push_back(
+          {Section::Kind::enumeration, file_.enum_type(i).name(), {kFileEnumType, i}, nullptr, &file_.enum_type(i)});
     add_in_declaration_order(std::move(top));
   }
 
@@ -248,8 +276,7 @@ class Renderer {
       // Map entries are shown as map<K, V> in the field's type, not as sections.
       if (s.kind == Section::Kind::message && s.message->options().map_entry()) continue;
       if (!anchors_.insert(github_slug(s.name)).second)
-        throw std::runtime_error("two sections would share the anchor #" + github_slug(s.name) +
-                                 " (" + s.name + ")");
+        throw std::runtime_error("two sections would share the anchor #" + github_slug(s.name) + " (" + s.name + ")");
       sections_.push_back(s);
       if (s.kind != Section::Kind::message) continue;
       std::vector<Section> nested;
@@ -257,14 +284,14 @@ class Renderer {
       for (int i = 0; i < m.nested_type_size(); ++i) {
         Path p = s.path;
         p.insert(p.end(), {kMessageNestedType, i});
-        nested.push_back({Section::Kind::message, s.name + "." + m.nested_type(i).name(), p,
-                          &m.nested_type(i), nullptr});
+        nested.push_back(
+            {Section::Kind::message, s.name + "." + m.nested_type(i).name(), p, &m.nested_type(i), nullptr});
       }
       for (int i = 0; i < m.enum_type_size(); ++i) {
         Path p = s.path;
         p.insert(p.end(), {kMessageEnumType, i});
-        nested.push_back({Section::Kind::enumeration, s.name + "." + m.enum_type(i).name(), p, nullptr,
-                          &m.enum_type(i)});
+        nested.push_back(
+            {Section::Kind::enumeration, s.name + "." + m.enum_type(i).name(), p, nullptr, &m.enum_type(i)});
       }
       add_in_declaration_order(std::move(nested));
     }
@@ -314,21 +341,29 @@ class Renderer {
     std::string value;
     if (f.has_default_value()) {
       value = f.type() == F::TYPE_STRING || f.type() == F::TYPE_BYTES ? "`\"" + f.default_value() + "\"`"
-                                                                       : "`" + f.default_value() + "`";
+                                                                      : "`" + f.default_value() + "`";
     } else {
       switch (f.type()) {
         case F::TYPE_MESSAGE:
-        case F::TYPE_GROUP: value = "—"; break;
-        case F::TYPE_BOOL: value = "`false`"; break;
+        case F::TYPE_GROUP:
+          value = "—";
+          break;
+        case F::TYPE_BOOL:
+          value = "`false`";
+          break;
         case F::TYPE_STRING:
-        case F::TYPE_BYTES: value = "`\"\"`"; break;
+        case F::TYPE_BYTES:
+          value = "`\"\"`";
+          break;
         case F::TYPE_ENUM: {
           // proto2: an unset enum reads as its first declared value.
           auto it = enums_.find(f.type_name());
           value = it != enums_.end() && it->second->value_size() > 0 ? "`" + it->second->value(0).name() + "`" : "—";
           break;
         }
-        default: value = "`0`"; break;
+        default:
+          value = "`0`";
+          break;
       }
     }
     static const std::regex required_word("\\bRequired\\b");
@@ -360,8 +395,7 @@ class Renderer {
         if (f.label() == pb::FieldDescriptorProto::LABEL_REPEATED) type = "repeated " + type;
       }
       // proto3 `optional` is a synthetic one-member oneof, not a real choice.
-      if (f.has_oneof_index() && !f.proto3_optional())
-        type += ", oneof `" + m.oneof_decl(f.oneof_index()).name() + "`";
+      if (f.has_oneof_index() && !f.proto3_optional()) type += ", oneof `" + m.oneof_decl(f.oneof_index()).name() + "`";
       out << "| `" << f.name() << "` | " << type << " | " << default_cell(f, field_comment) << " | "
           << as_cell(field_comment) << " |\n";
     }
@@ -370,7 +404,8 @@ class Renderer {
     for (int o = 0; o < m.oneof_decl_size(); ++o) {
       std::vector<std::string> members;
       for (const auto& f : m.field())
-        if (f.has_oneof_index() && f.oneof_index() == o && !f.proto3_optional()) members.push_back("`" + f.name() + "`");
+        if (f.has_oneof_index() && f.oneof_index() == o && !f.proto3_optional())
+          members.push_back("`" + f.name() + "`");
       if (members.empty()) continue;
       out << "Oneof `" << m.oneof_decl(o).name() << "`: at most one of ";
       for (std::size_t i = 0; i < members.size(); ++i) out << (i ? ", " : "") << members[i];
@@ -394,8 +429,7 @@ class Renderer {
     for (int i = 0; i < e.value_size(); ++i) {
       Path p = s.path;
       p.insert(p.end(), {kEnumValue, i});
-      out << "| `" << e.value(i).name() << "` | " << e.value(i).number() << " | " << as_cell(comments_.of(p))
-          << " |\n";
+      out << "| `" << e.value(i).name() << "` | " << e.value(i).number() << " | " << as_cell(comments_.of(p)) << " |\n";
     }
     out << "\n";
   }
@@ -422,7 +456,8 @@ int run(int argc, char** argv) {
   }
   pb::FileDescriptorSet set;
   if (!set.ParseFromString(read_binary(argv[1])))
-    throw std::runtime_error(std::string(argv[1]) + " is not a FileDescriptorSet (make it with protoc --descriptor_set_out)");
+    throw std::runtime_error(std::string(argv[1]) +
+                             " is not a FileDescriptorSet (make it with protoc --descriptor_set_out)");
   if (set.file_size() == 0) throw std::runtime_error(std::string(argv[1]) + " holds no files");
   const auto& file = set.file(set.file_size() - 1);
   // Without source info every description would silently be empty.

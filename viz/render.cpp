@@ -81,14 +81,10 @@ struct RegionStyle {
 
 RegionStyle region_style(const std::string& name, std::size_t index) {
   static const std::map<std::string, RegionStyle> known = {
-      {"psd", {{0.86, 0.12, 0.12}, 0.75}},
-      {"perisynaptic", {{1.00, 0.60, 0.15}, 0.55}},
-      {"head", {{0.62, 0.72, 0.88}, 0.35}},
-      {"neck", {{0.62, 0.72, 0.88}, 0.35}},
-      {"shaft", {{0.62, 0.72, 0.88}, 0.35}},
-      {"shaft_end", {{0.55, 0.55, 0.55}, 0.35}},
-      {"bouton", {{0.60, 0.88, 0.60}, 0.30}},
-      {"bouton_face", {{0.60, 0.88, 0.60}, 0.30}},
+      {"psd", {{0.86, 0.12, 0.12}, 0.75}},       {"perisynaptic", {{1.00, 0.60, 0.15}, 0.55}},
+      {"head", {{0.62, 0.72, 0.88}, 0.35}},      {"neck", {{0.62, 0.72, 0.88}, 0.35}},
+      {"shaft", {{0.62, 0.72, 0.88}, 0.35}},     {"shaft_end", {{0.55, 0.55, 0.55}, 0.35}},
+      {"bouton", {{0.60, 0.88, 0.60}, 0.30}},    {"bouton_face", {{0.60, 0.88, 0.60}, 0.30}},
       {"cleft_rim", {{0.80, 0.80, 0.90}, 0.12}},
   };
   auto it = known.find(name);
@@ -96,7 +92,9 @@ RegionStyle region_style(const std::string& name, std::size_t index) {
   return {kPalette[index % kPalette.size()], 0.35};
 }
 
-Rgb species_color(std::size_t index) { return kPalette[index % kPalette.size()]; }
+Rgb species_color(std::size_t index) {
+  return kPalette[index % kPalette.size()];
+}
 
 /// Counts VTK error events (and keeps them off stderr).
 class ErrorSink : public vtkCommand {
@@ -111,7 +109,9 @@ class ErrorSink : public vtkCommand {
 vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& what) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    fail(file, what + " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
+    fail(file,
+         what +
+             " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
   }
   vtkNew<vtkXMLPolyDataReader> r;
   vtkNew<ErrorSink> sink;
@@ -120,7 +120,8 @@ vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& w
   r->Update();
   auto* out = r->GetOutput();
   if (sink->errors > 0 || out == nullptr) {
-    fail(file, "cannot read " + what + " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
+    fail(file,
+         "cannot read " + what + " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
   }
   vtkSmartPointer<vtkPolyData> pd = out;
   return pd;
@@ -159,7 +160,8 @@ void add_mesh_actors(vtkRenderer* ren, vtkPolyData* mesh) {
     vtkNew<vtkPolyData> part;
     part->SetPoints(mesh->GetPoints());
     part->SetPolys(ca);
-    const std::string name = r >= 0 && static_cast<std::size_t>(r) < region_names.size() ? region_names[static_cast<std::size_t>(r)] : "";
+    const std::string name =
+        r >= 0 && static_cast<std::size_t>(r) < region_names.size() ? region_names[static_cast<std::size_t>(r)] : "";
     const RegionStyle style = region_style(name, r >= 0 ? static_cast<std::size_t>(r) : 0);
     vtkNew<vtkPolyDataMapper> mapper;
     mapper->SetInputData(part);
@@ -218,7 +220,8 @@ std::vector<std::size_t> add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame
   return counts;
 }
 
-void add_legend(vtkRenderer* ren, const std::vector<std::string>& species_names, const std::vector<std::size_t>& counts) {
+void add_legend(vtkRenderer* ren, const std::vector<std::string>& species_names,
+                const std::vector<std::size_t>& counts) {
   const std::size_t n = std::max(species_names.size(), counts.size());
   if (n == 0) return;
   vtkNew<vtkSphereSource> symbol_source;
@@ -296,7 +299,9 @@ void set_camera(vtkRenderer* ren, const double bounds[6], const std::string& cam
 void check_display() {
   const char* display = std::getenv("DISPLAY");
   if (display == nullptr || *display == '\0') {
-    throw IoError("rendering needs an X display, and DISPLAY is not set; on a headless machine run the command under `xvfb-run -a`");
+    throw IoError(
+        "rendering needs an X display, and DISPLAY is not set; on a headless machine run the command under `xvfb-run "
+        "-a`");
   }
   const std::string d = display;
   if (d.size() > 1 && d[0] == ':') {
@@ -326,14 +331,15 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
   }
   std::error_code ec;
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file, "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
+    fail(pvd_file,
+         "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
   }
   const auto frames = read_pvd(pvd_file);
   if (frames.empty()) fail(pvd_file, "frames.pvd lists no frames yet; wait for the run to write its first output");
   const int count = static_cast<int>(frames.size());
   if (o.frame < -1 || o.frame >= count) {
-    fail(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." + std::to_string(count - 1) +
-                       " (or -1 for the last)");
+    fail(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." +
+                       std::to_string(count - 1) + " (or -1 for the last)");
   }
   const PvdEntry& entry = frames[static_cast<std::size_t>(o.frame == -1 ? count - 1 : o.frame)];
   auto frame = read_vtp(run_dir / entry.file, "frame file " + entry.file);

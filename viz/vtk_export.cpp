@@ -60,7 +60,8 @@ vtkSmartPointer<vtkTypeInt32Array> int32_array(const char* name, const std::vect
   auto a = vtkSmartPointer<vtkTypeInt32Array>::New();
   a->SetName(name);
   a->SetNumberOfValues(static_cast<vtkIdType>(values.size()));
-  for (std::size_t i = 0; i < values.size(); ++i) a->SetValue(static_cast<vtkIdType>(i), static_cast<std::int32_t>(values[i]));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    a->SetValue(static_cast<vtkIdType>(i), static_cast<std::int32_t>(values[i]));
   return a;
 }
 
@@ -93,7 +94,8 @@ void write_polydata(vtkPolyData* pd, const fs::path& file) {
     w->SetIdTypeToInt64();
     w->SetByteOrderToLittleEndian();
     if (w->Write() != 1 || !sink->message.empty()) {
-      throw IoError("cannot write " + file.string() + " (check that the directory exists, is writable and the disk is not full)");
+      throw IoError("cannot write " + file.string() +
+                    " (check that the directory exists, is writable and the disk is not full)");
     }
   });
 }
@@ -102,11 +104,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -170,7 +181,8 @@ void write_mesh_vtp(const Geometry& g, const fs::path& file) {
   conn->SetNumberOfValues(3 * n);
   for (vtkIdType t = 0; t <= n; ++t) offsets->SetValue(t, 3 * t);
   for (vtkIdType t = 0; t < n; ++t) {
-    for (int k = 0; k < 3; ++k) conn->SetValue(3 * t + k, g.triangles[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
+    for (int k = 0; k < 3; ++k)
+      conn->SetValue(3 * t + k, g.triangles[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
   }
   vtkNew<vtkCellArray> polys;
   polys->SetData(offsets, conn);
@@ -235,7 +247,9 @@ void write_frame_vtp(const Snapshot& s, const fs::path& file) {
   write_polydata(pd, file);
 }
 
-PvdWriter::PvdWriter(fs::path pvd_file) : pvd_file_(std::move(pvd_file)) { rewrite(); }
+PvdWriter::PvdWriter(fs::path pvd_file) : pvd_file_(std::move(pvd_file)) {
+  rewrite();
+}
 
 void PvdWriter::add(double time_s, const std::string& relative_vtp_path) {
   entries_.push_back({time_s, relative_vtp_path});
@@ -266,7 +280,8 @@ std::vector<PvdEntry> read_pvd(const fs::path& pvd_file) {
     throw InputError(std::move(d));
   };
   std::ifstream in(pvd_file, std::ios::binary);
-  if (!in) fail("cannot open the frame index; check that the run directory is complete (it is written by the simulation)");
+  if (!in)
+    fail("cannot open the frame index; check that the run directory is complete (it is written by the simulation)");
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();

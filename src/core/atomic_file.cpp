@@ -32,7 +32,8 @@ void atomic_write_with(const fs::path& target, const std::function<void(const fs
   const fs::path tmp = temp_path_for(target);
   try {
     write(tmp);
-    if (!fs::exists(tmp)) throw IoError("could not write " + target.string() + " (is the disk full or the directory read-only?)");
+    if (!fs::exists(tmp))
+      throw IoError("could not write " + target.string() + " (is the disk full or the directory read-only?)");
     fsync_path(tmp);
     std::error_code ec;
     fs::rename(tmp, target, ec);
@@ -47,7 +48,9 @@ void atomic_write_with(const fs::path& target, const std::function<void(const fs
 void atomic_write(const fs::path& target, const std::string& contents) {
   atomic_write_with(target, [&](const fs::path& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError("cannot create " + tmp.string() + ": " + std::strerror(errno) + " (check that the output directory exists and is writable)");
+    if (!out)
+      throw IoError("cannot create " + tmp.string() + ": " + std::strerror(errno) +
+                    " (check that the output directory exists and is writable)");
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
     if (!out) throw IoError("cannot write " + target.string() + ": " + std::strerror(errno) + " (is the disk full?)");

@@ -86,7 +86,9 @@ class CounterRng {
 };
 
 /// Uniform double in (0, 1], never 0, so log() is finite.
-inline double uniform_open0(std::uint32_t word) { return (static_cast<double>(word) + 1.0) * (1.0 / 4294967296.0); }
+inline double uniform_open0(std::uint32_t word) {
+  return (static_cast<double>(word) + 1.0) * (1.0 / 4294967296.0);
+}
 
 /// Box–Muller: two independent standard normals from two 32-bit words. Written out
 /// here (rather than boost::random::normal_distribution's ziggurat, whose

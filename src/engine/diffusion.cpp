@@ -12,7 +12,8 @@ DiffusionContext::DiffusionContext(const Model& m, const SpatialGrid& g, const S
     : model(&m), grid(&g), topology(&t), world_box(g.world()), seed(m.seed) {
   for (const auto& s : m.species) sigma_um.push_back(std::sqrt(2.0 * s.diffusion_um2_per_s * m.dt_s));
   unit_normals.reserve(m.geometry.triangle_count());
-  for (TriangleIndex i = 0; i < m.geometry.triangle_count(); ++i) unit_normals.push_back(normalized(m.geometry.raw_normal(i)));
+  for (TriangleIndex i = 0; i < m.geometry.triangle_count(); ++i)
+    unit_normals.push_back(normalized(m.geometry.raw_normal(i)));
 }
 
 bool DiffusionContext::anything_diffuses(const World& w) const {
@@ -94,7 +95,8 @@ StepOutcome move_volume(const DiffusionContext& ctx, int species, Vec3& p, std::
 static void draw_displacements(const DiffusionContext& ctx, const World& w, std::size_t begin, std::size_t n,
                                double* dx, double* dy, double* dz) {
   const VolumeMolecules& m = w.volume;
-  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(ctx.seed), static_cast<std::uint32_t>(ctx.seed >> 32)};
+  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(ctx.seed),
+                                         static_cast<std::uint32_t>(ctx.seed >> 32)};
   const auto step_lo = static_cast<std::uint32_t>(w.step_count);
   const std::uint32_t step_hi_purpose = static_cast<std::uint32_t>((w.step_count >> 32) & 0xFFFFu) |
                                         (static_cast<std::uint32_t>(Purpose::kDiffusion) << 16);
@@ -175,13 +177,21 @@ void remove_absorbed(World& w, const std::vector<StepOutcome>& outcome) {
   for (std::size_t i = 0; i < m.size(); ++i) {
     if (outcome[i] == StepOutcome::kAbsorbed) continue;
     if (out != i) {
-      m.x[out] = m.x[i]; m.y[out] = m.y[i]; m.z[out] = m.z[i];
-      m.species[out] = m.species[i]; m.compartment[out] = m.compartment[i]; m.id[out] = m.id[i];
+      m.x[out] = m.x[i];
+      m.y[out] = m.y[i];
+      m.z[out] = m.z[i];
+      m.species[out] = m.species[i];
+      m.compartment[out] = m.compartment[i];
+      m.id[out] = m.id[i];
     }
     ++out;
   }
-  m.x.resize(out); m.y.resize(out); m.z.resize(out);
-  m.species.resize(out); m.compartment.resize(out); m.id.resize(out);
+  m.x.resize(out);
+  m.y.resize(out);
+  m.z.resize(out);
+  m.species.resize(out);
+  m.compartment.resize(out);
+  m.id.resize(out);
 }
 
 }  // namespace spinesim

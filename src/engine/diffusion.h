@@ -22,9 +22,9 @@ struct DiffusionContext {
   const Model* model = nullptr;
   const SpatialGrid* grid = nullptr;
   const SurfaceTopology* topology = nullptr;
-  std::vector<double> sigma_um;          ///< per species: sqrt(2·D·dt), the per-axis step SD
-  std::vector<Vec3> unit_normals;        ///< per triangle
-  Box3 world_box;                        ///< reflective outer wall of the unbounded compartment
+  std::vector<double> sigma_um;    ///< per species: sqrt(2·D·dt), the per-axis step SD
+  std::vector<Vec3> unit_normals;  ///< per triangle
+  Box3 world_box;                  ///< reflective outer wall of the unbounded compartment
   std::uint64_t seed = 0;
 
   DiffusionContext(const Model& m, const SpatialGrid& g, const SurfaceTopology& t);
@@ -35,9 +35,15 @@ struct DiffusionContext {
 /// commute, so merging tallies in any order gives the same totals.
 struct SurfaceTally {
   std::vector<std::uint64_t> absorbed, crossed;  ///< index region * S + species
-  void reset(std::size_t n) { absorbed.assign(n, 0); crossed.assign(n, 0); }
+  void reset(std::size_t n) {
+    absorbed.assign(n, 0);
+    crossed.assign(n, 0);
+  }
   void add_to(std::vector<std::uint64_t>& a, std::vector<std::uint64_t>& c) const {
-    for (std::size_t i = 0; i < absorbed.size(); ++i) { a[i] += absorbed[i]; c[i] += crossed[i]; }
+    for (std::size_t i = 0; i < absorbed.size(); ++i) {
+      a[i] += absorbed[i];
+      c[i] += crossed[i];
+    }
   }
 };
 

@@ -24,8 +24,10 @@ void EventQueue::reschedule(EventHandle h, double time_s) {
   assert(pending(h));
   const double old = slots_[h].time;
   slots_[h].time = time_s;
-  if (time_s < old) sift_up(slots_[h].heap_pos);
-  else sift_down(slots_[h].heap_pos);
+  if (time_s < old)
+    sift_up(slots_[h].heap_pos);
+  else
+    sift_down(slots_[h].heap_pos);
 }
 
 void EventQueue::cancel(EventHandle h) {

@@ -52,7 +52,10 @@ class EventQueue {
     const Slot &sa = slots_[a], &sb = slots_[b];
     return sa.time < sb.time || (sa.time == sb.time && sa.sequence < sb.sequence);
   }
-  void place(std::uint32_t pos, EventHandle h) { heap_[pos] = h; slots_[h].heap_pos = pos; }
+  void place(std::uint32_t pos, EventHandle h) {
+    heap_[pos] = h;
+    slots_[h].heap_pos = pos;
+  }
   void sift_up(std::uint32_t pos);
   void sift_down(std::uint32_t pos);
   void remove_at(std::uint32_t pos);

@@ -24,7 +24,8 @@ double auto_cell_size(const Model& m, const Box3& mesh_box) {
 }
 }  // namespace
 
-Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper) : model_(model), stepper_(std::move(stepper)) {
+Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
+    : model_(model), stepper_(std::move(stepper)) {
   const Geometry& g = model_.geometry;
   const Box3 mesh_box = g.bounds();
   const double h = model_.grid_cell_um > 0 ? model_.grid_cell_um : auto_cell_size(model_, mesh_box);
@@ -84,7 +85,8 @@ Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterR
 
 void Simulator::add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment) {
   for (std::uint64_t k = 0; k < count; ++k)
-    world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), world_.next_id++);
+    world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment),
+                       world_.next_id++);
 }
 
 void Simulator::place_initial() {
@@ -94,8 +96,9 @@ void Simulator::place_initial() {
   for (const auto& r : model_.releases) total += r.count * r.times_s.size();
   if (total > model_.max_molecules)
     throw InputError(Diagnostic{"", 0, 0, "simulation.max_molecules",
-                                "the scene would create " + std::to_string(total) + " molecules, more than the limit of " +
-                                    std::to_string(model_.max_molecules) + "; lower the counts or raise the limit"});
+                                "the scene would create " + std::to_string(total) +
+                                    " molecules, more than the limit of " + std::to_string(model_.max_molecules) +
+                                    "; lower the counts or raise the limit"});
   for (std::size_t pi = 0; pi < model_.placements.size(); ++pi) {
     const PlacementDef& p = model_.placements[pi];
     CounterRng rng({model_.seed, static_cast<std::uint32_t>(pi), 0, Purpose::kPlacement});

@@ -32,9 +32,9 @@ class Observer {
 
 /// Counters of what the scheduler did; for progress lines and benchmarks.
 struct SchedulerStats {
-  std::uint64_t steps = 0;        ///< Brownian steps taken
-  std::uint64_t events = 0;       ///< discrete events fired
-  std::uint64_t jumps = 0;        ///< clock jumps over quiet time
+  std::uint64_t steps = 0;   ///< Brownian steps taken
+  std::uint64_t events = 0;  ///< discrete events fired
+  std::uint64_t jumps = 0;   ///< clock jumps over quiet time
   std::uint64_t molecule_steps = 0;
 };
 

@@ -17,12 +17,12 @@ struct Snapshot {
   std::vector<std::string> state_names;    ///< indexed by `state` ("" state = default)
   std::vector<std::string> region_names;   ///< indexed by `region`
   std::vector<std::string> compartment_names;
-  std::vector<Vec3> positions;             ///< µm
+  std::vector<Vec3> positions;  ///< µm
   std::vector<std::int32_t> species;
-  std::vector<std::int32_t> state;         ///< agent state index; 0 for plain molecules
-  std::vector<std::int32_t> region;        ///< region of a membrane molecule's triangle; -1 in volume
-  std::vector<std::int32_t> compartment;   ///< compartment of a volume molecule; -1 on membrane
-  std::vector<std::uint64_t> ids;          ///< stable molecule ids
+  std::vector<std::int32_t> state;        ///< agent state index; 0 for plain molecules
+  std::vector<std::int32_t> region;       ///< region of a membrane molecule's triangle; -1 in volume
+  std::vector<std::int32_t> compartment;  ///< compartment of a volume molecule; -1 on membrane
+  std::vector<std::uint64_t> ids;         ///< stable molecule ids
   std::size_t size() const { return positions.size(); }
 };
 

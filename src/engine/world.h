@@ -13,14 +13,18 @@ namespace spinesim {
 /// Volume molecules. Index order is creation order; removal compacts stably, so
 /// the order (and hence every output) is independent of thread count.
 struct VolumeMolecules {
-  std::vector<double> x, y, z;             ///< µm
+  std::vector<double> x, y, z;  ///< µm
   std::vector<std::uint16_t> species;
   std::vector<std::uint16_t> compartment;
-  std::vector<std::uint32_t> id;           ///< unique, keys the random stream
+  std::vector<std::uint32_t> id;  ///< unique, keys the random stream
   std::size_t size() const { return x.size(); }
   void push(const Vec3& p, std::uint16_t s, std::uint16_t c, std::uint32_t i) {
-    x.push_back(p.x); y.push_back(p.y); z.push_back(p.z);
-    species.push_back(s); compartment.push_back(c); id.push_back(i);
+    x.push_back(p.x);
+    y.push_back(p.y);
+    z.push_back(p.z);
+    species.push_back(s);
+    compartment.push_back(c);
+    id.push_back(i);
   }
   Vec3 position(std::size_t i) const { return {x[i], y[i], z[i]}; }
 };
@@ -33,8 +37,11 @@ struct MembraneMolecules {
   std::vector<std::uint32_t> id;
   std::size_t size() const { return triangle.size(); }
   void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i) {
-    triangle.push_back(p.triangle); u.push_back(p.u); v.push_back(p.v);
-    species.push_back(s); id.push_back(i);
+    triangle.push_back(p.triangle);
+    u.push_back(p.u);
+    v.push_back(p.v);
+    species.push_back(s);
+    id.push_back(i);
   }
   SurfacePoint point(std::size_t i) const { return {triangle[i], u[i], v[i]}; }
 };

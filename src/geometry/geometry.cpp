@@ -17,14 +17,25 @@ std::uint16_t intern_name(std::vector<std::string>& names, const std::string& na
 }
 }  // namespace
 
-int Geometry::find_region(const std::string& name) const { return find_name(region_names, name); }
-int Geometry::find_surface(const std::string& name) const { return find_name(surface_names, name); }
-int Geometry::find_compartment(const std::string& name) const { return find_name(compartment_names, name); }
-RegionId Geometry::intern_region(const std::string& name) { return intern_name(region_names, name); }
-SurfaceId Geometry::intern_surface(const std::string& name) { return intern_name(surface_names, name); }
+int Geometry::find_region(const std::string& name) const {
+  return find_name(region_names, name);
+}
+int Geometry::find_surface(const std::string& name) const {
+  return find_name(surface_names, name);
+}
+int Geometry::find_compartment(const std::string& name) const {
+  return find_name(compartment_names, name);
+}
+RegionId Geometry::intern_region(const std::string& name) {
+  return intern_name(region_names, name);
+}
+SurfaceId Geometry::intern_surface(const std::string& name) {
+  return intern_name(surface_names, name);
+}
 CompartmentId Geometry::intern_compartment(const std::string& name) {
   CompartmentId id = intern_name(compartment_names, name);
-  if (compartment_bounded.size() < compartment_names.size()) compartment_bounded.resize(compartment_names.size(), false);
+  if (compartment_bounded.size() < compartment_names.size())
+    compartment_bounded.resize(compartment_names.size(), false);
   return id;
 }
 

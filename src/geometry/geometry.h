@@ -25,7 +25,7 @@ using SurfaceId = std::uint16_t;
 /// An indexed triangle mesh with no semantics: what a file or builder produces.
 /// Winding is counter-clockwise seen from the side the normal points to.
 struct TriangleMesh {
-  std::vector<Vec3> vertices;                      ///< µm
+  std::vector<Vec3> vertices;  ///< µm
   std::vector<std::array<std::uint32_t, 3>> triangles;
 };
 
@@ -51,9 +51,7 @@ struct Geometry {
   std::size_t triangle_count() const { return triangles.size(); }
   Vec3 vertex(TriangleIndex t, int k) const { return vertices[triangles[t][k]]; }
   /// Unnormalised right-hand normal (length = 2 × area).
-  Vec3 raw_normal(TriangleIndex t) const {
-    return cross(vertex(t, 1) - vertex(t, 0), vertex(t, 2) - vertex(t, 0));
-  }
+  Vec3 raw_normal(TriangleIndex t) const { return cross(vertex(t, 1) - vertex(t, 0), vertex(t, 2) - vertex(t, 0)); }
   Vec3 centroid(TriangleIndex t) const { return (vertex(t, 0) + vertex(t, 1) + vertex(t, 2)) / 3.0; }
   double area(TriangleIndex t) const { return 0.5 * norm(raw_normal(t)); }
   Box3 bounds() const {

@@ -67,8 +67,9 @@ bool first_wall_hit(const SpatialGrid& grid, const Vec3& p, const Vec3& d, Trian
 int compartment_at(const Geometry& g, const SpatialGrid& grid, const Vec3& p, int outer) {
   // Irrational-looking directions make hits on edges and vertices unlikely; a ray that
   // grazes an edge (barycentric within slack) is retried in another direction.
-  static const Vec3 kDirections[] = {normalized(Vec3{0.5773, 0.6321, 0.5167}), normalized(Vec3{-0.3109, 0.8461, -0.4331}),
-                                     normalized(Vec3{0.7071, -0.1234, 0.6958}), normalized(Vec3{-0.2213, -0.5591, -0.7993})};
+  static const Vec3 kDirections[] = {
+      normalized(Vec3{0.5773, 0.6321, 0.5167}), normalized(Vec3{-0.3109, 0.8461, -0.4331}),
+      normalized(Vec3{0.7071, -0.1234, 0.6958}), normalized(Vec3{-0.2213, -0.5591, -0.7993})};
   const Box3& w = grid.world();
   const double reach = norm(w.size()) * 2.0;
   for (const Vec3& dir : kDirections) {

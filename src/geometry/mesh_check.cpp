@@ -45,9 +45,8 @@ std::vector<EdgeUse> collect_edges(const std::vector<Tri>& tris, const std::vect
       uses.push_back({edge_key(a, b), t, a < b});
     }
   }
-  std::sort(uses.begin(), uses.end(), [](const EdgeUse& l, const EdgeUse& r) {
-    return std::tie(l.key, l.tri) < std::tie(r.key, r.tri);
-  });
+  std::sort(uses.begin(), uses.end(),
+            [](const EdgeUse& l, const EdgeUse& r) { return std::tie(l.key, l.tri) < std::tie(r.key, r.tri); });
   return uses;
 }
 
@@ -85,7 +84,9 @@ bool is_degenerate(const TriangleMesh& m, const Tri& t) {
   return !(twice_area > 1e-12 * longest2);
 }
 
-double triple(const Vec3& a, const Vec3& b, const Vec3& c) { return dot(a, cross(b, c)); }
+double triple(const Vec3& a, const Vec3& b, const Vec3& c) {
+  return dot(a, cross(b, c));
+}
 
 // Phrase identifying the one defect orient_outward can repair, so it can tell it apart.
 constexpr const char* kOppositeWinding = " where neighbouring triangles have opposite winding";
@@ -145,7 +146,8 @@ MeshCheckReport check_closed_mesh(const TriangleMesh& mesh) {
   r.manifold = r.nonmanifold_edges == 0;
   r.consistently_oriented = r.inconsistent_edges == 0;
 
-  if (tris.empty()) r.problems.push_back("the mesh has no triangles: check that the file is a triangle mesh and not empty");
+  if (tris.empty())
+    r.problems.push_back("the mesh has no triangles: check that the file is a triangle mesh and not empty");
   if (r.boundary_edges > 0)
     r.problems.push_back(plural(r.boundary_edges, "boundary edge", "boundary edges") +
                          ": the surface has holes; close it in a mesh editor (e.g. MeshLab 'Close Holes') "
@@ -155,15 +157,16 @@ MeshCheckReport check_closed_mesh(const TriangleMesh& mesh) {
                          " (shared by more than two triangles): the surface touches or intersects itself; "
                          "repair it (e.g. MeshLab 'Repair non Manifold Edges') or separate the touching parts");
   if (r.inconsistent_edges > 0)
-    r.problems.push_back(plural(r.inconsistent_edges, "edge", "edges") +
-                         kOppositeWinding + std::string(": the normals are inconsistent; "
-                         "this is repaired automatically when the mesh is otherwise closed and manifold "
-                         "(or use MeshLab 'Re-Orient all faces coherently')"));
+    r.problems.push_back(plural(r.inconsistent_edges, "edge", "edges") + kOppositeWinding +
+                         std::string(": the normals are inconsistent; "
+                                     "this is repaired automatically when the mesh is otherwise closed and manifold "
+                                     "(or use MeshLab 'Re-Orient all faces coherently')"));
   if (r.degenerate_triangles > 0) {
     std::string msg = plural(r.degenerate_triangles, "degenerate triangle", "degenerate triangles") +
                       " (zero area or repeated vertex): remove them (e.g. MeshLab 'Remove Zero Area Faces' "
                       "and 'Merge Close Vertices')";
-    if (bad_index > 0) msg += "; " + std::to_string(bad_index) + " of them reference vertices that do not exist (corrupt file?)";
+    if (bad_index > 0)
+      msg += "; " + std::to_string(bad_index) + " of them reference vertices that do not exist (corrupt file?)";
     r.problems.push_back(msg);
   }
   return r;
@@ -228,8 +231,9 @@ std::size_t orient_outward(TriangleMesh& mesh, const std::string& source_name) {
           members.push_back(n);
           q.push(n);
         } else if (flip[n] != want) {
-          fail({"the surface is non-orientable (like a Möbius strip or Klein bottle), so it has no inside; "
-                "export a closed surface that bounds a volume"});
+          fail(
+              {"the surface is non-orientable (like a Möbius strip or Klein bottle), so it has no inside; "
+               "export a closed surface that bounds a volume"});
         }
       }
     }
@@ -365,7 +369,8 @@ std::vector<std::string> check_compartments_closed(const Geometry& g) {
     const std::string who = "compartment '" + g.compartment_names[c] + "'";
     const auto tris = oriented_boundary(g, static_cast<CompartmentId>(c));
     if (tris.empty()) {
-      problems.push_back(who + " is marked bounded but no triangle has it on either side; "
+      problems.push_back(who +
+                         " is marked bounded but no triangle has it on either side; "
                          "give its surfaces this compartment as inside, or remove it");
       continue;
     }
@@ -397,11 +402,13 @@ std::vector<std::string> check_compartments_closed(const Geometry& g) {
                          "): its boundary has a gap; make the surfaces around it meet along shared vertices "
                          "and give every wall this compartment on one side");
     if (over)
-      problems.push_back(who + ": " + plural(over, "edge", "edges") + " shared by more than two of its boundary triangles (first near " +
-                         fmt_point(where_over) + "): surfaces overlap; remove duplicated or intersecting walls");
+      problems.push_back(who + ": " + plural(over, "edge", "edges") +
+                         " shared by more than two of its boundary triangles (first near " + fmt_point(where_over) +
+                         "): surfaces overlap; remove duplicated or intersecting walls");
     if (same)
-      problems.push_back(who + ": " + plural(same, "edge", "edges") + " where its walls disagree about which side it is on (first near " +
-                         fmt_point(where_same) + "): check the front/back compartments of the triangles there");
+      problems.push_back(who + ": " + plural(same, "edge", "edges") +
+                         " where its walls disagree about which side it is on (first near " + fmt_point(where_same) +
+                         "): check the front/back compartments of the triangles there");
   }
   return problems;
 }

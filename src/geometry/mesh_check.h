@@ -17,16 +17,16 @@ namespace spinesim {
 
 /// Result of `check_closed_mesh`. Edges are undirected vertex pairs.
 struct MeshCheckReport {
-  bool closed = false;                 ///< every edge is shared by exactly 2 triangles
-  bool manifold = false;               ///< no edge is shared by more than 2 triangles
-  bool consistently_oriented = false;  ///< no directed edge is used by two triangles
-  std::size_t boundary_edges = 0;      ///< edges used by exactly 1 triangle (holes)
-  std::size_t nonmanifold_edges = 0;   ///< edges used by 3 or more triangles
-  std::size_t inconsistent_edges = 0;  ///< edges whose triangles traverse them in the same direction
+  bool closed = false;                   ///< every edge is shared by exactly 2 triangles
+  bool manifold = false;                 ///< no edge is shared by more than 2 triangles
+  bool consistently_oriented = false;    ///< no directed edge is used by two triangles
+  std::size_t boundary_edges = 0;        ///< edges used by exactly 1 triangle (holes)
+  std::size_t nonmanifold_edges = 0;     ///< edges used by 3 or more triangles
+  std::size_t inconsistent_edges = 0;    ///< edges whose triangles traverse them in the same direction
   std::size_t degenerate_triangles = 0;  ///< repeated/out-of-range vertex index or (near-)zero area
-  std::size_t components = 0;          ///< connected components over shared edges
-  double signed_volume_um3 = 0;        ///< Σ v0·(v1×v2)/6; positive when normals point outward
-  double area_um2 = 0;                 ///< total triangle area
+  std::size_t components = 0;            ///< connected components over shared edges
+  double signed_volume_um3 = 0;          ///< Σ v0·(v1×v2)/6; positive when normals point outward
+  double area_um2 = 0;                   ///< total triangle area
   /// Human-readable defects, each saying what to do; empty when the mesh is a closed,
   /// manifold, consistently wound surface without degenerate triangles. Inward (but
   /// consistent) winding is not listed: `orient_outward` fixes it silently and a negative

@@ -32,7 +32,9 @@ namespace {
 // so cells only list triangles that really cross them; a bounding-box test would
 // mark many empty cells near slanted walls as occupied and slow the free-cell path.
 bool triangle_overlaps_box(const Vec3& center, const Vec3& half, Vec3 a, Vec3 b, Vec3 c) {
-  a -= center; b -= center; c -= center;
+  a -= center;
+  b -= center;
+  c -= center;
   const Vec3 e[3] = {b - a, c - b, a - c};
   const Vec3 axes[3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
   auto separated = [&](const Vec3& axis) {
@@ -54,9 +56,7 @@ bool triangle_overlaps_box(const Vec3& center, const Vec3& half, Vec3 a, Vec3 b,
 SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells) : world_(world) {
   const Vec3 size = world.size();
   h_ = cell_um;
-  auto cells_for = [&](double h) {
-    return std::ceil(size.x / h) * std::ceil(size.y / h) * std::ceil(size.z / h);
-  };
+  auto cells_for = [&](double h) { return std::ceil(size.x / h) * std::ceil(size.y / h) * std::ceil(size.z / h); };
   while (cells_for(h_) > static_cast<double>(max_cells)) h_ *= 1.25;
   inv_h_ = 1.0 / h_;
   nx_ = std::max(1, static_cast<int>(std::ceil(size.x / h_)));
@@ -81,7 +81,11 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
           if (triangle_overlaps_box(center, half, a, b, c)) on_cell(index(x, y, z));
         }
   };
-  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) visit(t, [&](std::uint32_t c) { ++count[c + 1]; occupied[c] = 1; });
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t)
+    visit(t, [&](std::uint32_t c) {
+      ++count[c + 1];
+      occupied[c] = 1;
+    });
   for (std::size_t c = 0; c < n; ++c) count[c + 1] += count[c];
   start_ = count;
   tris_.resize(start_[n]);
@@ -147,7 +151,8 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
                 const std::uint32_t cc = index(xx, yy, zz);
                 for (std::uint32_t k = start_[cc]; k < start_[cc + 1]; ++k) {
                   const TriangleIndex t = tris_[k];
-                  nearest2 = std::min(nearest2, point_triangle_distance2(center, g.vertex(t, 0), g.vertex(t, 1), g.vertex(t, 2)));
+                  nearest2 = std::min(nearest2,
+                                      point_triangle_distance2(center, g.vertex(t, 0), g.vertex(t, 1), g.vertex(t, 2)));
                 }
               }
           bound = std::min(bound, std::sqrt(nearest2) - half_diagonal);

@@ -78,9 +78,7 @@ class SpatialGrid {
     int i = static_cast<int>(f);
     return i < 0 ? 0 : (i >= n ? n - 1 : i);
   }
-  std::uint32_t index(int x, int y, int z) const {
-    return static_cast<std::uint32_t>(x + nx_ * (y + ny_ * z));
-  }
+  std::uint32_t index(int x, int y, int z) const { return static_cast<std::uint32_t>(x + nx_ * (y + ny_ * z)); }
 
   Box3 world_;
   double h_ = 0, inv_h_ = 0;

@@ -48,7 +48,7 @@ struct Ring {
 struct Piece {
   RegionId region;
   SurfaceId surface;
-  std::array<CompartmentId, 2> sides;     ///< [front, back]
+  std::array<CompartmentId, 2> sides;      ///< [front, back]
   std::function<Vec3(const Vec3&)> front;  ///< direction the normal should point at a centroid
 };
 
@@ -171,8 +171,9 @@ void validate(const SpineParams& p) {
   }
   if (ok) {
     if (p.neck_radius_um >= 0.95 * p.head_radius_um)
-      bad("neck_radius_um", "the neck (radius " + num(p.neck_radius_um) + " µm) must be narrower than the head (radius " +
-                                num(p.head_radius_um) + " µm); use a neck radius below " + num(0.95 * p.head_radius_um) +
+      bad("neck_radius_um", "the neck (radius " + num(p.neck_radius_um) +
+                                " µm) must be narrower than the head (radius " + num(p.head_radius_um) +
+                                " µm); use a neck radius below " + num(0.95 * p.head_radius_um) +
                                 " µm or a larger head_radius_um");
     if (p.neck_radius_um > 0.5 * p.shaft_radius_um)
       bad("neck_radius_um", "the neck (radius " + num(p.neck_radius_um) + " µm) is too wide for the shaft (radius " +
@@ -312,7 +313,8 @@ Geometry build_spine(const SpineParams& p) {
   };
   auto rect_xs = [&](double t) {
     const double th = 2 * kPi * t, c = std::cos(th), s = std::sin(th);
-    const double k = std::min(std::abs(c) > 1e-15 ? ax / std::abs(c) : 1e300, std::abs(s) > 1e-15 ? as / std::abs(s) : 1e300);
+    const double k =
+        std::min(std::abs(c) > 1e-15 ? ax / std::abs(c) : 1e300, std::abs(s) > 1e-15 ? as / std::abs(s) : 1e300);
     return std::array<double, 2>{k * c, k * s};
   };
   Ring hole = m.ring(n_neck, 0.0, [&](double t) {
@@ -446,7 +448,9 @@ Geometry build_spine(const SpineParams& p) {
     const SurfaceId s_rim = g.intern_surface("cleft_rim");
     const SurfaceId s_bouton = g.intern_surface("bouton_membrane");
     const Piece rim{g.intern_region("cleft_rim"), s_rim, {ext, cleft}, radial_y};
-    const Piece face{g.intern_region("bouton_face"), s_bouton, {cleft, bouton}, [](const Vec3&) { return Vec3{0, -1, 0}; }};
+    const Piece face{g.intern_region("bouton_face"), s_bouton, {cleft, bouton}, [](const Vec3&) {
+                       return Vec3{0, -1, 0};
+                     }};
     const RegionId r_bouton = g.intern_region("bouton");
     const Piece side{r_bouton, s_bouton, {ext, bouton}, radial_y};
     const Piece top{r_bouton, s_bouton, {ext, bouton}, [](const Vec3&) { return Vec3{0, 1, 0}; }};

@@ -109,7 +109,8 @@ int walk_on_surface(const Geometry& g, const SurfaceTopology& topo, SurfacePoint
     const Vec3 pos = surface_point_position(g, sp);
     int opposite = 0;
     for (int k = 0; k < 3; ++k)
-      if (g.triangles[nt][k] != g.triangles[t][(exit_edge + 1) % 3] && g.triangles[nt][k] != g.triangles[t][(exit_edge + 2) % 3])
+      if (g.triangles[nt][k] != g.triangles[t][(exit_edge + 1) % 3] &&
+          g.triangles[nt][k] != g.triangles[t][(exit_edge + 2) % 3])
         opposite = k;
     const Vec3 nn = topo.frame(nt)[2];
     Vec3 in_dir = cross(along, nn);

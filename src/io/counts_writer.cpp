@@ -62,10 +62,18 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
   for (const Column& c : spec_) {
     std::uint64_t v = 0;
     switch (c.kind) {
-      case Column::kVolume: v = vol[c.species * g.compartment_names.size() + c.place]; break;
-      case Column::kMembrane: v = mem[c.species * g.region_names.size() + c.place]; break;
-      case Column::kAbsorbed: v = w.absorbed[c.place * n_species + c.species]; break;
-      case Column::kCrossed: v = w.crossed[c.place * n_species + c.species]; break;
+      case Column::kVolume:
+        v = vol[c.species * g.compartment_names.size() + c.place];
+        break;
+      case Column::kMembrane:
+        v = mem[c.species * g.region_names.size() + c.place];
+        break;
+      case Column::kAbsorbed:
+        v = w.absorbed[c.place * n_species + c.species];
+        break;
+      case Column::kCrossed:
+        v = w.crossed[c.place * n_species + c.species];
+        break;
     }
     text_ += "," + std::to_string(v);
   }

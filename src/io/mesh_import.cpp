@@ -153,8 +153,8 @@ RawMesh read_with_vtk(const fs::path& file, vtkAlgorithm* reader, const std::str
   if (reader_sink->errors + executive_sink->errors > 0 || pd == nullptr || pd->GetNumberOfPoints() == 0) {
     const std::string why =
         reader_sink->first_message.empty() ? "" : " (" + vtk_message_tail(reader_sink->first_message) + ")";
-    fail(file, "cannot read the " + format + " mesh, or it is empty" + why + "; check that the file is a valid, non-empty " +
-                   format + " surface mesh");
+    fail(file, "cannot read the " + format + " mesh, or it is empty" + why +
+                   "; check that the file is a valid, non-empty " + format + " surface mesh");
   }
   return from_polydata(file, pd);
 }
@@ -167,7 +167,9 @@ void check_vtp_header(const fs::path& file) {
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
   if (head.find("<VTKFile") == std::string::npos || head.find("PolyData") == std::string::npos) {
-    fail(file, "not a VTK XML PolyData file (no <VTKFile type=\"PolyData\"> header); export the mesh as .vtp, or use .obj, .ply, .stl or .off");
+    fail(file,
+         "not a VTK XML PolyData file (no <VTKFile type=\"PolyData\"> header); export the mesh as .vtp, or use .obj, "
+         ".ply, .stl or .off");
   }
 }
 
@@ -229,8 +231,9 @@ RawMesh read_obj(const fs::path& file) {
         long long v = 0;
         const auto nv = static_cast<long long>(raw.vertices.size());
         if (!parse_number(corner, v) || v == 0 || v > nv || v < -nv) {
-          fail(file, "face vertex index '" + std::string(corner) + "' does not refer to a vertex defined above (1.." +
-                         std::to_string(nv) + ", or negative to count back from the last vertex)",
+          fail(file,
+               "face vertex index '" + std::string(corner) + "' does not refer to a vertex defined above (1.." +
+                   std::to_string(nv) + ", or negative to count back from the last vertex)",
                number);
         }
         idx.push_back(static_cast<std::uint32_t>(v > 0 ? v - 1 : nv + v));
@@ -245,7 +248,8 @@ RawMesh read_obj(const fs::path& file) {
     if (lines_or_points > 0) {
       fail(file, "mesh contains only lines or points, no surface faces; export the surface as triangles or polygons");
     }
-    if (raw.vertices.empty()) fail(file, "mesh is empty: no 'v' or 'f' lines; check that the file is a valid OBJ surface mesh");
+    if (raw.vertices.empty())
+      fail(file, "mesh is empty: no 'v' or 'f' lines; check that the file is a valid OBJ surface mesh");
     fail(file, "mesh has vertices but no faces ('f' lines); export the surface as triangles or polygons");
   }
   return raw;
@@ -272,28 +276,35 @@ RawMesh read_off(const fs::path& file) {
   std::size_t k = 0;
   auto header = tokens(lines[0].second);
   if (header.empty() || header[0] != "OFF") {
-    fail(file, "expected the header 'OFF' on the first line (COFF/NOFF/binary OFF are not supported); convert the file to plain ASCII OFF",
+    fail(file,
+         "expected the header 'OFF' on the first line (COFF/NOFF/binary OFF are not supported); convert the file to "
+         "plain ASCII OFF",
          lines[0].first);
   }
   std::vector<std::string_view> counts(header.begin() + 1, header.end());
   int counts_line = lines[0].first;
   ++k;
   if (counts.empty()) {
-    if (k >= lines.size()) fail(file, "OFF file ends after the header; expected a line 'vertex_count face_count edge_count'", lines[0].first);
+    if (k >= lines.size())
+      fail(file, "OFF file ends after the header; expected a line 'vertex_count face_count edge_count'",
+           lines[0].first);
     counts_line = lines[k].first;
     counts = tokens(lines[k].second);
     ++k;
   }
   long long nv = -1, nf = -1;
   if (counts.size() < 2 || !parse_number(counts[0], nv) || !parse_number(counts[1], nf) || nv < 0 || nf < 0) {
-    fail(file, "expected 'vertex_count face_count edge_count' (non-negative integers) after the OFF header", counts_line);
+    fail(file, "expected 'vertex_count face_count edge_count' (non-negative integers) after the OFF header",
+         counts_line);
   }
   RawMesh raw;
   raw.vertices.reserve(static_cast<std::size_t>(nv));
   for (long long i = 0; i < nv; ++i, ++k) {
     if (k >= lines.size()) {
-      fail(file, "OFF file ends after " + std::to_string(i) + " of " + std::to_string(nv) +
-                     " vertices; check the vertex count on the counts line", lines.back().first);
+      fail(file,
+           "OFF file ends after " + std::to_string(i) + " of " + std::to_string(nv) +
+               " vertices; check the vertex count on the counts line",
+           lines.back().first);
     }
     auto tok = tokens(lines[k].second);
     Vec3 v;
@@ -304,8 +315,10 @@ RawMesh read_off(const fs::path& file) {
   }
   for (long long f = 0; f < nf; ++f, ++k) {
     if (k >= lines.size()) {
-      fail(file, "OFF file ends after " + std::to_string(f) + " of " + std::to_string(nf) +
-                     " faces; check the face count on the counts line", lines.back().first);
+      fail(file,
+           "OFF file ends after " + std::to_string(f) + " of " + std::to_string(nf) +
+               " faces; check the face count on the counts line",
+           lines.back().first);
     }
     auto tok = tokens(lines[k].second);
     long long n = 0;
@@ -313,7 +326,8 @@ RawMesh read_off(const fs::path& file) {
       fail(file, "expected a face line 'n i1 ... in' starting with the vertex count n", lines[k].first);
     }
     if (n < 3) {
-      fail(file, "face has " + std::to_string(n) + " vertices; faces need at least 3 (lines and points are not surfaces)",
+      fail(file,
+           "face has " + std::to_string(n) + " vertices; faces need at least 3 (lines and points are not surfaces)",
            lines[k].first);
     }
     if (static_cast<long long>(tok.size()) < n + 1) {
@@ -324,8 +338,9 @@ RawMesh read_off(const fs::path& file) {
     for (long long j = 0; j < n; ++j) {
       long long v = -1;
       if (!parse_number(tok[static_cast<std::size_t>(j + 1)], v) || v < 0 || v >= nv) {
-        fail(file, "face vertex index '" + std::string(tok[static_cast<std::size_t>(j + 1)]) +
-                       "' is not an integer in 0.." + std::to_string(nv - 1) + " (OFF indices are 0-based)",
+        fail(file,
+             "face vertex index '" + std::string(tok[static_cast<std::size_t>(j + 1)]) + "' is not an integer in 0.." +
+                 std::to_string(nv - 1) + " (OFF indices are 0-based)",
              lines[k].first);
       }
       idx[static_cast<std::size_t>(j)] = static_cast<std::uint32_t>(v);

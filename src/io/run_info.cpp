@@ -8,10 +8,18 @@ std::string json_escape(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -25,15 +33,23 @@ std::string json_escape(const std::string& s) {
   return out + "\"";
 }
 
-JsonObject& JsonObject::add(const std::string& key, const std::string& v) { return add_raw(key, json_escape(v)); }
+JsonObject& JsonObject::add(const std::string& key, const std::string& v) {
+  return add_raw(key, json_escape(v));
+}
 JsonObject& JsonObject::add(const std::string& key, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return add_raw(key, buf);
 }
-JsonObject& JsonObject::add(const std::string& key, long long v) { return add_raw(key, std::to_string(v)); }
-JsonObject& JsonObject::add(const std::string& key, unsigned long long v) { return add_raw(key, std::to_string(v)); }
-JsonObject& JsonObject::add(const std::string& key, bool v) { return add_raw(key, v ? "true" : "false"); }
+JsonObject& JsonObject::add(const std::string& key, long long v) {
+  return add_raw(key, std::to_string(v));
+}
+JsonObject& JsonObject::add(const std::string& key, unsigned long long v) {
+  return add_raw(key, std::to_string(v));
+}
+JsonObject& JsonObject::add(const std::string& key, bool v) {
+  return add_raw(key, v ? "true" : "false");
+}
 JsonObject& JsonObject::add_raw(const std::string& key, const std::string& json) {
   fields_.emplace_back(key, json);
   return *this;

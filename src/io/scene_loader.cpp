@@ -101,7 +101,8 @@ class ParseErrors : public pb::io::ErrorCollector {
 
 bool is_identifier(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 // Writes every unset optional field's default into `m` (recursively into present
@@ -126,12 +127,23 @@ void fill_defaults(pb::Message& m) {
     }
     if (r->HasField(m, f) || !f->has_default_value()) continue;
     switch (f->cpp_type()) {
-      case pb::FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(&m, f, f->default_value_double()); break;
-      case pb::FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(&m, f, f->default_value_uint64()); break;
-      case pb::FieldDescriptor::CPPTYPE_BOOL: r->SetBool(&m, f, f->default_value_bool()); break;
-      case pb::FieldDescriptor::CPPTYPE_STRING: r->SetString(&m, f, f->default_value_string()); break;
-      case pb::FieldDescriptor::CPPTYPE_ENUM: r->SetEnum(&m, f, f->default_value_enum()); break;
-      default: break;
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+        r->SetDouble(&m, f, f->default_value_double());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        r->SetUInt64(&m, f, f->default_value_uint64());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        r->SetBool(&m, f, f->default_value_bool());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        r->SetString(&m, f, f->default_value_string());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_ENUM:
+        r->SetEnum(&m, f, f->default_value_enum());
+        break;
+      default:
+        break;
     }
   }
 }
@@ -201,8 +213,9 @@ class SceneCompiler {
 
   void compile_geometry(Model& m) {
     if (!s_.has_geometry() || s_.geometry().shape_case() == scene::Geometry::SHAPE_NOT_SET) {
-      error({{"geometry"}}, "a scene needs a geometry: add geometry { spine { } } for the default spine, "
-                            "geometry { box { } } or geometry { meshes { surface { file: ... } } }");
+      error({{"geometry"}},
+            "a scene needs a geometry: add geometry { spine { } } for the default spine, "
+            "geometry { box { } } or geometry { meshes { surface { file: ... } } }");
       geometry_ok_ = false;
       return;
     }
@@ -257,10 +270,11 @@ class SceneCompiler {
     if (outer.size() != 1) {
       std::string names;
       for (int c : outer) names += (names.empty() ? "" : ", ") + m.geometry.compartment_names[c];
-      error({{"geometry"}}, outer.empty() ? "no compartment lies outside the surfaces; give the outermost surface an "
-                                            "'outside' compartment"
-                                          : "compartments " + names +
-                                                " all lie outside every surface; give these surfaces the same 'outside'");
+      error({{"geometry"}},
+            outer.empty()
+                ? "no compartment lies outside the surfaces; give the outermost surface an "
+                  "'outside' compartment"
+                : "compartments " + names + " all lie outside every surface; give these surfaces the same 'outside'");
       geometry_ok_ = false;
       return;
     }
@@ -315,8 +329,10 @@ class SceneCompiler {
         if (flipped > 0)
           warnings_.push_back(loc_.at(field("file"), "warning: " + path.string() + ": " + std::to_string(flipped) +
                                                          " triangles had inconsistent or inward winding and were "
-                                                         "flipped so normals point out of '" + ms.inside() + "'"));
-        if (geometry_ok_) m.geometry.add_surface(mesh, name, ms.region().empty() ? name : ms.region(), ms.inside(), ms.outside());
+                                                         "flipped so normals point out of '" +
+                                                         ms.inside() + "'"));
+        if (geometry_ok_)
+          m.geometry.add_surface(mesh, name, ms.region().empty() ? name : ms.region(), ms.inside(), ms.outside());
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics()) {
           Diagnostic at = loc_.at(field("file"), d.file + ": " + d.message);
@@ -354,7 +370,8 @@ class SceneCompiler {
           error(field("file"), "the marker encloses no triangle centroid of surface '" + mk.surface() +
                                    "'; check that it overlaps the surface and uses the same units");
       } catch (const InputError& e) {
-        for (const Diagnostic& d : e.diagnostics()) errors_.push_back(loc_.at(field("file"), d.file + ": " + d.message));
+        for (const Diagnostic& d : e.diagnostics())
+          errors_.push_back(loc_.at(field("file"), d.file + ": " + d.message));
       }
     }
   }
@@ -370,14 +387,15 @@ class SceneCompiler {
       def.diffusion_um2_per_s = sp.diffusion_um2_per_s();
       def.display_radius_um = sp.display_radius_um();
       if (!is_identifier(sp.name()))
-        error(field("name"), "species name '" + sp.name() + "' must be letters, digits and '_' (it becomes a column name)");
+        error(field("name"),
+              "species name '" + sp.name() + "' must be letters, digits and '_' (it becomes a column name)");
       else if (!names.insert(sp.name()).second)
         error(field("name"), "duplicate species name '" + sp.name() + "'; each species needs a unique name");
       if (!sp.has_diffusion_um2_per_s())
         error(field("diffusion_um2_per_s"), "diffusion coefficient is required (µm²/s; 0 for immobile)");
       else if (!(std::isfinite(def.diffusion_um2_per_s) && def.diffusion_um2_per_s >= 0))
-        error(field("diffusion_um2_per_s"), "diffusion coefficient must be ≥ 0 µm²/s (got " +
-                                                std::to_string(def.diffusion_um2_per_s) + ")");
+        error(field("diffusion_um2_per_s"),
+              "diffusion coefficient must be ≥ 0 µm²/s (got " + std::to_string(def.diffusion_um2_per_s) + ")");
       else if (def.diffusion_um2_per_s >= 1000)
         error(field("diffusion_um2_per_s"),
               "diffusion coefficient " + std::to_string(def.diffusion_um2_per_s) +
@@ -434,7 +452,8 @@ class SceneCompiler {
         const int s = species_ref(m, field("species"), sc.species());
         if (s < 0) continue;
         if (m.species[s].membrane) {
-          error(field("species"), "surface classes apply to volume species; '" + sc.species() + "' is a membrane species");
+          error(field("species"),
+                "surface classes apply to volume species; '" + sc.species() + "' is a membrane species");
           continue;
         }
         targets.push_back(s);
@@ -449,7 +468,8 @@ class SceneCompiler {
     const int c = compartment_at(m.geometry, *grid_, p, m.outer_compartment);
     std::ostringstream where;
     where << "(" << p.x << ", " << p.y << ", " << p.z << ") µm";
-    if (c < 0) error(path, "point " + where.str() + " lies on a surface; move it off the wall");
+    if (c < 0)
+      error(path, "point " + where.str() + " lies on a surface; move it off the wall");
     else if (c == m.outer_compartment)
       error(path, "point " + where.str() + " lies outside the mesh (in '" + m.geometry.compartment_names[c] +
                       "', which is unbounded); choose a point inside a compartment");
@@ -470,24 +490,31 @@ class SceneCompiler {
         case scene::Placement::kCompartment:
           def.where = PlacementDef::Where::kCompartment;
           def.compartment = m.geometry.find_compartment(pl.compartment());
-          if (membrane) error(field("compartment"), "'" + pl.species() + "' is a membrane species; place it with region:");
+          if (membrane)
+            error(field("compartment"), "'" + pl.species() + "' is a membrane species; place it with region:");
           else if (def.compartment < 0)
             error(field("compartment"), "no compartment named '" + pl.compartment() + "'" + compartment_list(m));
           else if (def.compartment == m.outer_compartment)
-            error(field("compartment"), "'" + pl.compartment() + "' is unbounded (outside every surface); molecules "
-                                        "there would fill the world box — place them at a point or in a bounded compartment");
+            error(field("compartment"),
+                  "'" + pl.compartment() +
+                      "' is unbounded (outside every surface); molecules "
+                      "there would fill the world box — place them at a point or in a bounded compartment");
           break;
         case scene::Placement::kPoint:
           def.where = PlacementDef::Where::kPoint;
           def.point = {pl.point().x_um(), pl.point().y_um(), pl.point().z_um()};
-          if (membrane) error(field("point"), "'" + pl.species() + "' is a membrane species; place it with region:");
-          else def.compartment = bounded_compartment_at(m, def.point, field("point"));
+          if (membrane)
+            error(field("point"), "'" + pl.species() + "' is a membrane species; place it with region:");
+          else
+            def.compartment = bounded_compartment_at(m, def.point, field("point"));
           break;
         case scene::Placement::kRegion:
           def.where = PlacementDef::Where::kRegion;
           def.region = m.geometry.find_region(pl.region());
-          if (!membrane) error(field("region"), "'" + pl.species() + "' is a volume species; place it with compartment: or point:");
-          else if (def.region < 0) error(field("region"), "no region named '" + pl.region() + "'" + region_list(m));
+          if (!membrane)
+            error(field("region"), "'" + pl.species() + "' is a volume species; place it with compartment: or point:");
+          else if (def.region < 0)
+            error(field("region"), "no region named '" + pl.region() + "'" + region_list(m));
           else if (m.species[def.species].confine_region >= 0 && m.species[def.species].confine_region != def.region)
             error(field("region"), "'" + pl.species() + "' is confined to region '" +
                                        m.geometry.region_names[m.species[def.species].confine_region] +
@@ -510,7 +537,8 @@ class SceneCompiler {
       if (def.count < 1) error(field("count"), "a release needs count ≥ 1");
       if (def.species >= 0 && m.species[def.species].membrane)
         error(field("species"), "only volume species can be released at a point");
-      if (!r.has_at()) error(field("at"), "give the release point: at { x_um: ... y_um: ... z_um: ... }");
+      if (!r.has_at())
+        error(field("at"), "give the release point: at { x_um: ... y_um: ... z_um: ... }");
       else {
         def.at = {r.at().x_um(), r.at().y_um(), r.at().z_um()};
         def.compartment = bounded_compartment_at(m, def.at, field("at"));
@@ -518,8 +546,8 @@ class SceneCompiler {
       for (int k = 0; k < r.time_s_size(); ++k) {
         const double t = r.time_s(k);
         if (!(std::isfinite(t) && t >= 0 && t <= m.t_end_s))
-          error({{"release", i}, {"time_s", k}}, "release time " + std::to_string(t) + " s must lie in [0, t_end_s = " +
-                                                    std::to_string(m.t_end_s) + "]");
+          error({{"release", i}, {"time_s", k}}, "release time " + std::to_string(t) +
+                                                     " s must lie in [0, t_end_s = " + std::to_string(m.t_end_s) + "]");
         def.times_s.push_back(t);
       }
       if (r.time_s_size() == 0) error(field("time_s"), "give at least one release time, e.g. time_s: 0");
@@ -565,8 +593,9 @@ struct Parsed {
 void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    errors.push_back({file.string(), 0, 0, "",
-                      fs::exists(file) ? "cannot read the scene file (permissions?)" : "scene file not found; check the path"});
+    errors.push_back(
+        {file.string(), 0, 0, "",
+         fs::exists(file) ? "cannot read the scene file (permissions?)" : "scene file not found; check the path"});
     return;
   }
   std::stringstream ss;

@@ -17,9 +17,9 @@ enum class SurfaceBehaviour : std::uint8_t { kReflect = 0, kAbsorb = 1, kTransmi
 
 struct SpeciesDef {
   std::string name;
-  bool membrane = false;          ///< lives on a surface (2D) rather than in a compartment (3D)
+  bool membrane = false;  ///< lives on a surface (2D) rather than in a compartment (3D)
   double diffusion_um2_per_s = 0;
-  int confine_region = -1;        ///< membrane only: region whose borders reflect; -1 = free
+  int confine_region = -1;  ///< membrane only: region whose borders reflect; -1 = free
   double display_radius_um = 0.006;
 };
 
@@ -37,8 +37,8 @@ struct ReleaseDef {
   int species = 0;
   std::uint64_t count = 0;
   Vec3 at;
-  int compartment = -1;        ///< compartment containing `at`
-  std::vector<double> times_s; ///< sorted
+  int compartment = -1;         ///< compartment containing `at`
+  std::vector<double> times_s;  ///< sorted
 };
 
 struct Model {
@@ -63,7 +63,8 @@ struct Model {
   bool render_png = true;
 
   SurfaceBehaviour behaviour(RegionId region, int species_index) const {
-    return surface_behaviour[static_cast<std::size_t>(region) * species.size() + static_cast<std::size_t>(species_index)];
+    return surface_behaviour[static_cast<std::size_t>(region) * species.size() +
+                             static_cast<std::size_t>(species_index)];
   }
   int find_species(const std::string& n) const {
     for (std::size_t i = 0; i < species.size(); ++i)

@@ -76,7 +76,8 @@ TEST_CASE("membrane MSD on a flat triangulated sheet is 4 D t" * doctest::test_s
   CHECK(std::fabs(sum / n / theory - 1) < 4 * rel_se);
 }
 
-TEST_CASE("membrane diffusion on a triangulated sphere: <cos theta> = exp(-2 D t / R^2)" * doctest::test_suite("stat")) {
+TEST_CASE("membrane diffusion on a triangulated sphere: <cos theta> = exp(-2 D t / R^2)" *
+          doctest::test_suite("stat")) {
   // Stochastic test. Theory: for Brownian motion on a sphere of radius R the angle θ
   // from the start point obeys ⟨cos θ(t)⟩ = exp(−2Dt/R²). Icosphere R = 1 µm with
   // 20·4^4 = 5120 triangles (edge ≈ 0.06 µm; the polyhedron's area is 0.4 % below
@@ -92,7 +93,8 @@ TEST_CASE("membrane diffusion on a triangulated sphere: <cos theta> = exp(-2 D t
   const Geometry& geo = sim.model().geometry;
   World& w = sim.mutable_world();
   std::vector<Vec3> start;
-  for (std::size_t i = 0; i < w.membrane.size(); ++i) start.push_back(normalized(surface_point_position(geo, w.membrane.point(i))));
+  for (std::size_t i = 0; i < w.membrane.size(); ++i)
+    start.push_back(normalized(surface_point_position(geo, w.membrane.point(i))));
   int done = 0;
   for (double t : {0.1, 0.25, 0.5}) {
     const int target = static_cast<int>(std::lround(t / m.dt_s));

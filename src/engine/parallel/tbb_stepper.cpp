@@ -33,8 +33,9 @@ class TbbStepper final : public Stepper {
                           step_volume_range(ctx, w, outcome_.data(), tallies.local(), r.begin() * kVolumeBlock,
                                             std::min(n, r.end() * kVolumeBlock));
                         });
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, w.membrane.size(), 1024),
-                        [&](const tbb::blocked_range<std::size_t>& r) { step_membrane_range(ctx, w, r.begin(), r.end()); });
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, w.membrane.size(), 1024),
+          [&](const tbb::blocked_range<std::size_t>& r) { step_membrane_range(ctx, w, r.begin(), r.end()); });
     });
     for (const auto& t : tallies) t.add_to(total.absorbed, total.crossed);
   }
@@ -45,6 +46,8 @@ class TbbStepper final : public Stepper {
 };
 }  // namespace
 
-std::unique_ptr<Stepper> make_tbb_stepper(int threads) { return std::make_unique<TbbStepper>(threads); }
+std::unique_ptr<Stepper> make_tbb_stepper(int threads) {
+  return std::make_unique<TbbStepper>(threads);
+}
 
 }  // namespace spinesim

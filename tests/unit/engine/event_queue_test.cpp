@@ -1,11 +1,11 @@
 // The indexed event queue: ordering, stable ties, rescheduling and cancellation.
+#include "engine/event_queue.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <random>
 #include <vector>
-
-#include "engine/event_queue.h"
 
 using namespace spinesim;
 

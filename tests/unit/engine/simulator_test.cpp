@@ -1,10 +1,11 @@
 // The scheduler: output times, releases at their times, Brownian steps only while
 // something diffuses, and clock jumps over quiet time.
+#include "engine/simulator.h"
+
 #include <doctest/doctest.h>
 
 #include <vector>
 
-#include "engine/simulator.h"
 #include "support/models.h"
 
 using namespace spinesim;

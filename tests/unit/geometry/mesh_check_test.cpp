@@ -1,12 +1,13 @@
 // Unit tests for mesh topology checks and repairs (check_closed_mesh,
 // orient_outward, weld_vertices, point_inside, check_compartments_closed) on
 // small hand-built meshes whose defects are known exactly.
+#include "geometry/mesh_check.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "core/error.h"
-#include "geometry/mesh_check.h"
 
 using namespace spinesim;
 

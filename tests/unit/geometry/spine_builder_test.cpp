@@ -1,6 +1,8 @@
 // Unit tests for the parametric spine mesher: topology (closed, manifold, outward,
 // shared vertices), volumes and areas against closed-form values, region and
 // compartment labelling, the optional cleft/bouton, and parameter validation.
+#include "geometry/spine_builder.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 
 #include "core/error.h"
 #include "geometry/mesh_check.h"
-#include "geometry/spine_builder.h"
 
 using namespace spinesim;
 
@@ -35,7 +36,8 @@ AnalyticSpine analytic(const SpineParams& p) {
   double integral = 0;
   for (int i = 0; i <= n; ++i) {
     const double th = -kPi / 2 + kPi * i / n;
-    const double f = 2 * rn * rn * std::cos(th) * std::cos(th) * std::sqrt(Rs * Rs - rn * rn * std::sin(th) * std::sin(th));
+    const double f =
+        2 * rn * rn * std::cos(th) * std::cos(th) * std::sqrt(Rs * Rs - rn * rn * std::sin(th) * std::sin(th));
     integral += f * (i == 0 || i == n ? 1 : (i % 2 ? 4 : 2));
   }
   integral *= (kPi / n) / 3;
@@ -169,15 +171,15 @@ TEST_CASE("build_spine defaults: labels, frame and point_inside") {
   CHECK(b.hi.y == doctest::Approx(y_top));
 
   const TriangleMesh m = extract_surface(g, "spine_membrane");
-  CHECK(point_inside(m, {0, 0, 0}));                                   // shaft centre
-  CHECK(point_inside(m, {0.6, 0.1, -0.1}));                            // off-centre in the shaft
-  CHECK(point_inside(m, {0, Rs + p.neck_length_um / 2, 0}));           // neck
-  CHECK(point_inside(m, {0, y_c, 0}));                                 // head centre
-  CHECK(point_inside(m, {0, y_top - 0.005, 0}));                       // just under the PSD
-  CHECK_FALSE(point_inside(m, {0, y_top + 0.005, 0}));                 // just above it
+  CHECK(point_inside(m, {0, 0, 0}));                                     // shaft centre
+  CHECK(point_inside(m, {0.6, 0.1, -0.1}));                              // off-centre in the shaft
+  CHECK(point_inside(m, {0, Rs + p.neck_length_um / 2, 0}));             // neck
+  CHECK(point_inside(m, {0, y_c, 0}));                                   // head centre
+  CHECK(point_inside(m, {0, y_top - 0.005, 0}));                         // just under the PSD
+  CHECK_FALSE(point_inside(m, {0, y_top + 0.005, 0}));                   // just above it
   CHECK_FALSE(point_inside(m, {2 * rn, Rs + p.neck_length_um / 2, 0}));  // beside the neck
-  CHECK_FALSE(point_inside(m, {p.shaft_length_um, 0, 0}));             // beyond the shaft end
-  CHECK_FALSE(point_inside(m, {0, -Rs - 0.01, 0}));                    // under the shaft
+  CHECK_FALSE(point_inside(m, {p.shaft_length_um, 0, 0}));               // beyond the shaft end
+  CHECK_FALSE(point_inside(m, {0, -Rs - 0.01, 0}));                      // under the shaft
 }
 
 TEST_CASE("build_spine with cleft: compartments closed, cleft and bouton volumes") {
@@ -201,8 +203,7 @@ TEST_CASE("build_spine with cleft: compartments closed, cleft and bouton volumes
                    << " µm³, triangles " << g.triangle_count());
   CHECK(v_cleft == doctest::Approx(kPi * r * r * p.cleft_width_um).epsilon(0.02));
   CHECK(v_bouton == doctest::Approx(kPi * r * r * p.bouton_height_um).epsilon(0.02));
-  CHECK(compartment_volume(g, static_cast<CompartmentId>(cyto)) ==
-        doctest::Approx(analytic(p).total()).epsilon(0.015));
+  CHECK(compartment_volume(g, static_cast<CompartmentId>(cyto)) == doctest::Approx(analytic(p).total()).epsilon(0.015));
 
   // Side labels per region.
   const int psd = g.find_region("psd"), rim = g.find_region("cleft_rim"), face = g.find_region("bouton_face"),

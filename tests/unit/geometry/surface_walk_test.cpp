@@ -1,9 +1,10 @@
 // Walking membrane molecules across triangle edges and reflecting at region borders.
+#include "geometry/surface_walk.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 
-#include "geometry/surface_walk.h"
 #include "support/models.h"
 
 using namespace spinesim;

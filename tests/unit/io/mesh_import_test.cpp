@@ -1,16 +1,17 @@
 // Tests for read_surface_mesh: every supported format round-trips a small mesh
 // (counts, coordinates, STL vertex merging), errors name the file and say what to
 // do, and the shared OIST spine meshes load with their known sizes.
+#include "io/mesh_import.h"
+
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "core/error.h"
-#include "io/mesh_import.h"
 
 namespace fs = std::filesystem;
 using namespace spinesim;

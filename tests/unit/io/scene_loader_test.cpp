@@ -1,11 +1,11 @@
 // Scene loading: a valid scene compiles, overrides apply, the resolved scene spells
 // out defaults, and errors carry file:line:column and the field path.
+#include "io/scene_loader.h"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "io/scene_loader.h"
 
 using namespace spinesim;
 namespace fs = std::filesystem;
@@ -39,7 +39,8 @@ placement { species: "A" count: 10 compartment: "box" }
 }
 
 TEST_CASE("errors name file, line, column and field") {
-  const auto f = write_scene("bad.pbtxt", "geometry { box { } }\nspecies {\n  name: \"A\"\n  diffusion_um2_per_s: -1\n}\n");
+  const auto f =
+      write_scene("bad.pbtxt", "geometry { box { } }\nspecies {\n  name: \"A\"\n  diffusion_um2_per_s: -1\n}\n");
   std::vector<Diagnostic> errors, warnings;
   validate_scene(f, errors, warnings);
   REQUIRE(errors.size() == 1);

@@ -1,7 +1,9 @@
 // Tests for the VTK export (.vtp mesh and frames, .pvd index) and, in test suite
 // "render", the headless PNG renderer (needs an X server: run under xvfb-run -a).
-#include <doctest/doctest.h>
+#include "viz/vtk_export.h"
 
+#include <doctest/doctest.h>
+#include <unistd.h>
 #include <vtkCellArray.h>
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
@@ -22,13 +24,11 @@
 #include <iterator>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "engine/snapshot.h"
 #include "geometry/geometry.h"
 #include "viz/render.h"
-#include "viz/vtk_export.h"
 
 namespace fs = std::filesystem;
 using namespace spinesim;
@@ -242,7 +242,8 @@ TEST_SUITE("vtk_export") {
     const std::string text = slurp(pvd);
     CHECK(text.find("<VTKFile type=\"Collection\" version=\"0.1\"") != std::string::npos);
     CHECK(text.find("<DataSet timestep=\"0\" group=\"\" part=\"0\" file=\"frames/00000.vtp\"/>") != std::string::npos);
-    CHECK(text.find("<DataSet timestep=\"0.0015\" group=\"\" part=\"0\" file=\"frames/00001.vtp\"/>") != std::string::npos);
+    CHECK(text.find("<DataSet timestep=\"0.0015\" group=\"\" part=\"0\" file=\"frames/00001.vtp\"/>") !=
+          std::string::npos);
     CHECK(text.find("</VTKFile>") != std::string::npos);
     auto entries = read_pvd(pvd);
     REQUIRE(entries.size() == 2);
@@ -355,7 +356,8 @@ TEST_SUITE("render") {
   TEST_CASE("render_run input errors") {
     TempDir dir;
     RenderOptions o;
-    CHECK(input_error_message([&] { render_run(dir.path, dir.path / "x.png", o); }).find("mesh.vtp") != std::string::npos);
+    CHECK(input_error_message([&] { render_run(dir.path, dir.path / "x.png", o); }).find("mesh.vtp") !=
+          std::string::npos);
     make_run_dir(dir.path);
     o.frame = 3;
     CHECK(input_error_message([&] { render_run(dir.path, dir.path / "x.png", o); }).find("valid frames are 0..0") !=
