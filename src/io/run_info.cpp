@@ -1,6 +1,7 @@
 #include "io/run_info.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace spinesim {
 
@@ -37,8 +38,12 @@ JsonObject& JsonObject::add(const std::string& key, const std::string& v) {
   return add_raw(key, json_escape(v));
 }
 JsonObject& JsonObject::add(const std::string& key, double v) {
+  // Shortest of 15–17 significant digits that reads back as the same double.
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   return add_raw(key, buf);
 }
 JsonObject& JsonObject::add(const std::string& key, long long v) {
