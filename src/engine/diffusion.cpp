@@ -131,9 +131,9 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outco
       outcome[i] = StepOutcome::kMoved;
       const Vec3 d{dx[k], dy[k], dz[k]};
       Vec3 p{m.x[i], m.y[i], m.z[i]};
-      // Fast path: a step shorter than the cell's distance to every wall cannot meet one.
-      const double reach = grid.free_reach(grid.cell_of(p));
-      if (norm2(d) < reach * reach) {
+      // Fast path: a step shorter than the distance to every wall cannot meet one.
+      const double reach = grid.free_reach(p);
+      if (reach > 0 && norm2(d) < reach * reach) {
         m.x[i] = p.x + d.x;
         m.y[i] = p.y + d.y;
         m.z[i] = p.z + d.z;

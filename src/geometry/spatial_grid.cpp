@@ -124,26 +124,25 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
           dist[index(x, y, z)] = best;
         }
   }
-  // A point anywhere in a cell at Chebyshev distance k from the nearest occupied
-  // cell is at least (k − 1)·h from every triangle. Near walls that bound is 0, yet
-  // most molecules there are still a step or more from the wall: for cells within
-  // kExactCells of a wall, measure the real distance from the cell to the nearby
-  // triangles (centre distance minus the half-diagonal), which lets them take the
-  // fast path too.
+  // Clearance of each cell centre: a lower bound on its distance to every triangle
+  // and to the world box. A molecule at p in the cell is then at least
+  // clearance − |p − centre| from any wall (triangle inequality). Far from walls the
+  // Chebyshev distance k gives (k − ½)·h; within kExactCells of a wall the real
+  // distance to the nearby triangles is measured, because most molecules there are
+  // still a step or more from the wall and should take the fast path.
   constexpr int kExactCells = 3;
-  free_reach_.resize(n);
-  const double half_diagonal = 0.5 * std::sqrt(3.0) * h_;
+  clearance_.resize(n);
   for (int z = 0; z < nz_; ++z)
     for (int y = 0; y < ny_; ++y)
       for (int x = 0; x < nx_; ++x) {
         const std::uint32_t c = index(x, y, z);
-        double reach = std::max(0, dist[c] - 1) * h_;
+        double clearance = (dist[c] - 0.5) * h_;
         if (dist[c] <= kExactCells) {
           const Vec3 center{world_.lo.x + (x + 0.5) * h_, world_.lo.y + (y + 0.5) * h_, world_.lo.z + (z + 0.5) * h_};
-          // Triangles beyond the searched block are at least kExactCells·h away; the
-          // world box is a wall at the grid border.
-          double bound = kExactCells * h_;
-          bound = std::min({bound, x * h_, y * h_, z * h_, (nx_ - 1 - x) * h_, (ny_ - 1 - y) * h_, (nz_ - 1 - z) * h_});
+          // Triangles outside the searched block are at least (kExactCells + ½)·h from
+          // the centre; the world box is a wall at the grid border.
+          clearance = std::min({(kExactCells + 0.5) * h_, (x + 0.5) * h_, (y + 0.5) * h_, (z + 0.5) * h_,
+                                (nx_ - 0.5 - x) * h_, (ny_ - 0.5 - y) * h_, (nz_ - 0.5 - z) * h_});
           double nearest2 = 1e300;
           for (int zz = std::max(0, z - kExactCells); zz <= std::min(nz_ - 1, z + kExactCells); ++zz)
             for (int yy = std::max(0, y - kExactCells); yy <= std::min(ny_ - 1, y + kExactCells); ++yy)
@@ -155,10 +154,10 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
                                       point_triangle_distance2(center, g.vertex(t, 0), g.vertex(t, 1), g.vertex(t, 2)));
                 }
               }
-          bound = std::min(bound, std::sqrt(nearest2) - half_diagonal);
-          reach = std::max(reach, bound);
+          clearance = std::min(clearance, std::sqrt(nearest2));
         }
-        free_reach_[c] = static_cast<float>(std::max(0.0, reach) * (1 - 1e-6));
+        // Shrunk by a hair so float rounding never overstates it.
+        clearance_[c] = static_cast<float>(std::max(0.0, clearance) * (1 - 1e-6));
       }
   tri_data_.resize(g.triangle_count());
   for (TriangleIndex t = 0; t < g.triangle_count(); ++t) {

@@ -7,6 +7,7 @@
 // triangles, while the distance field still lets molecules far from walls skip it.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -27,17 +28,21 @@ class SpatialGrid {
   double cell_size() const { return h_; }
   const Box3& world() const { return world_; }
   std::array<int, 3> dims() const { return {nx_, ny_, nz_}; }
-  std::size_t cell_count() const { return free_reach_.size(); }
+  std::size_t cell_count() const { return clearance_.size(); }
 
   /// Cell index of a point (clamped into the grid).
   std::uint32_t cell_of(const Vec3& p) const {
     return index(clamp_axis((p.x - world_.lo.x) * inv_h_, nx_), clamp_axis((p.y - world_.lo.y) * inv_h_, ny_),
                  clamp_axis((p.z - world_.lo.z) * inv_h_, nz_));
   }
-  /// Length (µm) of a displacement that cannot meet a wall from anywhere in `cell`
-  /// (a lower bound on the distance from the cell to every triangle and to the
-  /// world box); 0 for cells that hold triangles.
-  double free_reach(std::uint32_t cell) const { return free_reach_[cell]; }
+  /// A lower bound (µm) on the distance from p to every triangle and to the world
+  /// box; a displacement shorter than this cannot meet a wall. May be negative.
+  double free_reach(const Vec3& p) const {
+    const double fx = (p.x - world_.lo.x) * inv_h_, fy = (p.y - world_.lo.y) * inv_h_, fz = (p.z - world_.lo.z) * inv_h_;
+    const int x = clamp_axis(fx, nx_), y = clamp_axis(fy, ny_), z = clamp_axis(fz, nz_);
+    const double ox = (fx - x - 0.5) * h_, oy = (fy - y - 0.5) * h_, oz = (fz - z - 0.5) * h_;
+    return clearance_[index(x, y, z)] - std::sqrt(ox * ox + oy * oy + oz * oz);
+  }
   /// Triangle corner and edge vectors (a, b − a, c − a), packed for intersection tests.
   const std::array<Vec3, 3>& triangle_data(TriangleIndex t) const { return tri_data_[t]; }
   /// Unit normal of a triangle (direction of e1 × e2).
@@ -85,7 +90,7 @@ class SpatialGrid {
   int nx_ = 1, ny_ = 1, nz_ = 1;
   std::vector<std::uint32_t> start_;  // CSR offsets, size cells+1
   std::vector<TriangleIndex> tris_;
-  std::vector<float> free_reach_;
+  std::vector<float> clearance_;  // per cell centre, µm
   std::vector<std::array<Vec3, 3>> tri_data_;
   std::vector<Vec3> tri_normal_;
 };
