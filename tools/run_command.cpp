@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kRunHelp = R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--quiet]
+const char* kRunHelp = R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--overwrite] [--quiet]
 
 Runs SCENE (protobuf text format, see docs/scene-format.md) and writes into DIR:
   counts.csv             time_s, then molecules per species@compartment / species@region,
@@ -46,6 +46,8 @@ Options:
   --threads N    worker threads (default: all cores); N = 1 runs the serial reference stepper.
                  Outputs are byte-identical for every N.
   --t-end T      end time in s, replaces simulation.t_end_s
+  --overwrite    replace the run already in DIR (refused otherwise, so no result is lost);
+                 its files are replaced one by one as the new run writes them
   --quiet        no progress lines
 
 Example:
@@ -108,7 +110,21 @@ class FrameObserver final : public Observer {
   fs::path dir_;
   PvdWriter pvd_;
   std::size_t count_ = 0;
+
+ public:
+  std::size_t count() const { return count_; }
 };
+
+/// Deletes frames/NNNNN.vtp files numbered `first` and above: leftovers of a longer
+/// run that an --overwrite run replaced.
+void remove_stale_frames(const fs::path& run_dir, std::size_t first) {
+  std::error_code ec;
+  for (std::size_t k = first;; ++k) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%05zu.vtp", k);
+    if (!fs::remove(run_dir / "frames" / name, ec)) break;
+  }
+}
 
 std::string command_line(int argc, char** argv) {
   std::string s;
@@ -123,7 +139,7 @@ int run_command(int argc, char** argv) {
     std::cout << kRunHelp;
     return kExitOk;
   }
-  Args args(argc, argv, 2, {{"out"}, {"seed"}, {"threads"}, {"t-end"}, {"quiet", false}});
+  Args args(argc, argv, 2, {{"out"}, {"seed"}, {"threads"}, {"t-end"}, {"quiet", false}, {"overwrite", false}});
   if (args.positional().size() != 1) throw UsageError("run needs exactly one SCENE file");
   if (!args.has("out")) throw UsageError("run needs --out DIR (the run directory to write)");
   const fs::path scene_file = args.positional()[0];
@@ -137,6 +153,12 @@ int run_command(int argc, char** argv) {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const int threads = static_cast<int>(args.get_int("threads", hw, 1, 1024));
   const bool quiet = args.has("quiet");
+  const bool overwrite = args.has("overwrite");
+  if (!overwrite)
+    for (const char* f : {"run.json", "counts.csv", "frames.pvd"})
+      if (fs::exists(out / f))
+        throw UsageError(out.string() + " already holds a run (" + f +
+                         "); choose another --out directory or pass --overwrite to replace it");
 
   const auto wall_start = std::chrono::steady_clock::now();
   LoadedScene loaded = load_scene(scene_file, ov);
@@ -209,16 +231,24 @@ int run_command(int argc, char** argv) {
       .add("wall_time_s", wall);
   atomic_write(out / "run.json", info.str());
 
+  bool rendered = false;
   if (model.render_png && frames) {
     if (std::getenv("DISPLAY") == nullptr) {
       std::cerr << "spinesim: no X display, so no render.png; run under xvfb-run -a or use `spinesim render` later\n";
     } else {
       try {
         render_run(out, out / "render.png", RenderOptions{});
+        rendered = true;
       } catch (const std::exception& e) {
         std::cerr << "spinesim: render.png not written: " << e.what() << "\n";
       }
     }
+  }
+  if (overwrite) {
+    remove_stale_frames(out, frames ? frames->count() : 0);
+    std::error_code ec;
+    if (!rendered) fs::remove(out / "render.png", ec);
+    if (!frames) fs::remove(out / "frames.pvd", ec);
   }
   if (!quiet) {
     std::cerr << "spinesim: done in " << wall << " s (" << sim.stats().steps << " Brownian steps, "

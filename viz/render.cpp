@@ -9,6 +9,7 @@
 #include <vtkCellData.h>
 #include <vtkCommand.h>
 #include <vtkDataArray.h>
+#include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
 #include <vtkGlyph3DMapper.h>
 #include <vtkLegendBoxActor.h>
@@ -50,8 +51,8 @@ namespace {
 
 using Rgb = std::array<double, 3>;
 
-/// Sphere radius of a molecule glyph, µm.
-constexpr double kMoleculeRadius = 0.008;
+/// Sphere radius of a molecule glyph when the frame does not give one per species, µm.
+constexpr double kMoleculeRadius = 0.006;
 
 [[noreturn]] void fail(const fs::path& file, const std::string& message) {
   Diagnostic d;
@@ -183,6 +184,10 @@ std::vector<std::size_t> add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame
   const vtkIdType n = frame->GetNumberOfPoints();
   if (n == 0) return counts;
   vtkDataArray* species = frame->GetPointData()->GetArray("species");
+  vtkDataArray* species_radius = frame->GetFieldData()->GetArray("species_display_radius_um");
+  vtkNew<vtkDoubleArray> radius;
+  radius->SetName("display_radius");
+  radius->SetNumberOfTuples(n);
   vtkNew<vtkUnsignedCharArray> rgb;
   rgb->SetName("species_rgb");
   rgb->SetNumberOfComponents(3);
@@ -193,20 +198,26 @@ std::vector<std::size_t> add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame
     if (si >= counts.size()) counts.resize(si + 1, 0);
     ++counts[si];
     const Rgb c = species_color(si);
+    const bool has_radius = species_radius != nullptr && static_cast<vtkIdType>(si) < species_radius->GetNumberOfTuples();
+    radius->SetValue(i, has_radius ? species_radius->GetComponent(static_cast<vtkIdType>(si), 0) : kMoleculeRadius);
     for (int k = 0; k < 3; ++k) rgb->SetComponent(i, k, std::lround(c[static_cast<std::size_t>(k)] * 255.0));
   }
   vtkNew<vtkPolyData> pts;
   pts->SetPoints(frame->GetPoints());
   pts->GetPointData()->AddArray(rgb);
+  pts->GetPointData()->AddArray(radius);
 
+  // A unit sphere scaled per molecule by its species' display radius.
   vtkNew<vtkSphereSource> sphere;
-  sphere->SetRadius(kMoleculeRadius);
+  sphere->SetRadius(1.0);
   sphere->SetThetaResolution(12);
   sphere->SetPhiResolution(8);
   vtkNew<vtkGlyph3DMapper> mapper;
   mapper->SetInputData(pts);
   mapper->SetSourceConnection(sphere->GetOutputPort());
-  mapper->ScalingOff();
+  mapper->ScalingOn();
+  mapper->SetScaleArray("display_radius");
+  mapper->SetScaleModeToScaleByMagnitude();
   mapper->OrientOff();
   mapper->ScalarVisibilityOn();
   mapper->SetScalarModeToUsePointFieldData();

@@ -239,6 +239,12 @@ void write_frame_vtp(const Snapshot& s, const fs::path& file) {
   time->SetValue(0, s.time_s);
   fd->AddArray(time);
   fd->AddArray(string_array("species_names", s.species_names));
+  vtkNew<vtkDoubleArray> radius;
+  radius->SetName("species_display_radius_um");
+  radius->SetNumberOfValues(static_cast<vtkIdType>(s.species_display_radius_um.size()));
+  for (std::size_t i = 0; i < s.species_display_radius_um.size(); ++i)
+    radius->SetValue(static_cast<vtkIdType>(i), s.species_display_radius_um[i]);
+  fd->AddArray(radius);
   fd->AddArray(string_array("state_names", s.state_names));
   fd->AddArray(string_array("region_names", s.region_names));
   fd->AddArray(string_array("compartment_names", s.compartment_names));

@@ -239,7 +239,10 @@ Snapshot Simulator::snapshot() const {
   const Geometry& g = model_.geometry;
   Snapshot s;
   s.time_s = time_s_;
-  for (const auto& sp : model_.species) s.species_names.push_back(sp.name);
+  for (const auto& sp : model_.species) {
+    s.species_names.push_back(sp.name);
+    s.species_display_radius_um.push_back(sp.display_radius_um);
+  }
   s.state_names = {""};
   s.region_names = g.region_names;
   s.compartment_names = g.compartment_names;

@@ -14,6 +14,7 @@ namespace spinesim {
 struct Snapshot {
   double time_s = 0;
   std::vector<std::string> species_names;  ///< indexed by `species`
+  std::vector<double> species_display_radius_um;  ///< sphere radius for renders, per species
   std::vector<std::string> state_names;    ///< indexed by `state` ("" state = default)
   std::vector<std::string> region_names;   ///< indexed by `region`
   std::vector<std::string> compartment_names;

@@ -163,8 +163,8 @@ Geometry box_geometry(double x, double y, double z) {
 class SceneCompiler {
  public:
   SceneCompiler(const Scene& s, const Locator& loc, const fs::path& scene_dir, std::vector<Diagnostic>& errors,
-                std::vector<Diagnostic>& warnings)
-      : s_(s), loc_(loc), dir_(scene_dir), errors_(errors), warnings_(warnings) {}
+                std::vector<Diagnostic>& warnings, bool t_end_overridden)
+      : s_(s), loc_(loc), dir_(scene_dir), errors_(errors), warnings_(warnings), t_end_overridden_(t_end_overridden) {}
 
   Model compile() {
     Model m;
@@ -545,6 +545,12 @@ class SceneCompiler {
       }
       for (int k = 0; k < r.time_s_size(); ++k) {
         const double t = r.time_s(k);
+        if (t_end_overridden_ && std::isfinite(t) && t > m.t_end_s) {
+          // A shortened run (--t-end) simply ends before this release.
+          warnings_.push_back(loc_.at({{"release", i}, {"time_s", k}},
+                                      "warning: release at " + std::to_string(t) + " s comes after --t-end; skipped"));
+          continue;
+        }
         if (!(std::isfinite(t) && t >= 0 && t <= m.t_end_s))
           error({{"release", i}, {"time_s", k}}, "release time " + std::to_string(t) +
                                                      " s must lie in [0, t_end_s = " + std::to_string(m.t_end_s) + "]");
@@ -581,6 +587,7 @@ class SceneCompiler {
   std::vector<Diagnostic>& errors_;
   std::vector<Diagnostic>& warnings_;
   bool geometry_ok_ = true;
+  bool t_end_overridden_ = false;
   std::unique_ptr<SpatialGrid> grid_;
 };
 
@@ -611,9 +618,10 @@ void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
 }  // namespace
 
 static Model compile_checked(const fs::path& file, Parsed& parsed, std::vector<Diagnostic>& errors,
-                             std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files) {
+                             std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files,
+                             bool t_end_overridden = false) {
   Locator loc(file.string(), &parsed.tree);
-  SceneCompiler compiler(parsed.scene, loc, file.parent_path(), errors, warnings);
+  SceneCompiler compiler(parsed.scene, loc, file.parent_path(), errors, warnings, t_end_overridden);
   Model m = compiler.compile();
   if (resolved_files) *resolved_files = compiler.resolved_files;
   if (m.name.empty()) m.name = file.stem().string();
@@ -636,11 +644,19 @@ LoadedScene load_scene(const fs::path& file, const SceneOverrides& overrides) {
   if (overrides.t_end_s) parsed.scene.mutable_simulation()->set_t_end_s(*overrides.t_end_s);
   std::map<std::string, std::string> files;
   LoadedScene out;
-  out.model = compile_checked(file, parsed, errors, warnings, &files);
+  out.model = compile_checked(file, parsed, errors, warnings, &files, overrides.t_end_s.has_value());
   if (!errors.empty()) throw InputError(errors);
   out.warnings = warnings;
   Scene resolved = parsed.scene;
   fill_defaults(resolved);
+  if (overrides.t_end_s) {
+    // Releases skipped because of --t-end are left out, so the resolved scene runs as is.
+    for (auto& r : *resolved.mutable_release()) {
+      auto* times = r.mutable_time_s();
+      times->erase(std::remove_if(times->begin(), times->end(), [&](double t) { return t > *overrides.t_end_s; }),
+                   times->end());
+    }
+  }
   if (resolved.geometry().has_meshes()) {
     auto* mg = resolved.mutable_geometry()->mutable_meshes();
     for (auto& s : *mg->mutable_surface()) s.set_file(files[s.file()]);

@@ -3,7 +3,7 @@
 set(scene "${SOURCE_DIR}/tests/e2e/scenes/determinism.pbtxt")
 file(REMOVE_RECURSE "${WORK_DIR}")
 foreach(t 1 2 4)
-  execute_process(COMMAND "${SPINESIM}" run "${scene}" --out "${WORK_DIR}/t${t}" --threads ${t} --seed 5 --quiet
+  execute_process(COMMAND "${SPINESIM}" run "${scene}" --out "${WORK_DIR}/t${t}" --threads ${t} --seed 5 --quiet --overwrite
                   RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "run with --threads ${t} failed (${rc}): ${err}")
