@@ -19,6 +19,8 @@ enum class Purpose : std::uint32_t {
   kReaction = 4,
   kSurfaceCrossing = 5,
   kEvent = 6,
+  kLifetime = 7,
+  kProduction = 8,
   kTest = 255,
 };
 

@@ -31,28 +31,97 @@ namespace {
 constexpr double kWallOffsetUm = 1e-9;
 constexpr int kMaxWallHits = 64;
 
-// Mirror a point back into the world box (the outer wall of the unbounded compartment).
-void reflect_in_box(const Box3& b, Vec3& p) {
-  for (int a = 0; a < 3; ++a) {
-    for (int k = 0; k < 4 && (p[a] < b.lo[a] || p[a] > b.hi[a]); ++k) {
-      if (p[a] < b.lo[a]) p[a] = 2 * b.lo[a] - p[a];
-      if (p[a] > b.hi[a]) p[a] = 2 * b.hi[a] - p[a];
-    }
-    if (p[a] < b.lo[a] || p[a] > b.hi[a]) p[a] = 0.5 * (b.lo[a] + b.hi[a]);
+}  // namespace
+
+namespace {
+// Agent whose capture disc contains x and binds the ligand, drawn with the ligand's
+// own stream; returns false when none binds.
+bool try_capture(const DiffusionContext& ctx, TriangleIndex tri, const Vec3& x, int species, std::uint32_t id,
+                 std::uint64_t step, int hit_count, std::uint32_t& agent_out, std::uint16_t& transition_out) {
+  const CaptureIndex& cap = *ctx.capture;
+  const Model& m = *ctx.model;
+  const MembraneMolecules& mem = ctx.world->membrane;
+  // The hit lies on `tri`; a capture disc centred on a neighbouring triangle may reach it.
+  TriangleIndex candidates[4] = {tri, tri, tri, tri};
+  int n_candidates = 1;
+  for (int k = 0; k < 3; ++k) {
+    const std::int32_t nb = ctx.topology->neighbour(tri, k);
+    if (nb >= 0) candidates[n_candidates++] = static_cast<TriangleIndex>(nb);
   }
+  double u = -1;
+  for (int c = 0; c < n_candidates; ++c) {
+    const TriangleIndex t = candidates[c];
+    for (std::uint32_t k = cap.start[t]; k < cap.start[t + 1]; ++k) {
+      const std::uint32_t a = cap.agents[k];
+      const SpeciesDef& sp = m.species[mem.species[a]];
+      if (norm2(cap.position[a] - x) > sp.capture_radius_um * sp.capture_radius_um) continue;
+      const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp.agent_type)];
+      double total = 0;
+      for (int j : type.out[mem.state[a]]) {
+        const AgentTransitionDef& tr = type.transitions[static_cast<std::size_t>(j)];
+        if (tr.ligand_source == LigandSource::kParticle && tr.ligand_index == species)
+          total += cap.probability[mem.species[a]][static_cast<std::size_t>(j)];
+      }
+      if (total <= 0) continue;
+      if (u < 0) {
+        CounterRng rng({ctx.seed, id, step, Purpose::kReaction});
+        for (int skip = 0; skip < hit_count; ++skip) rng();
+        u = uniform_open0(rng()) - 0x1p-33;  // in [0, 1)
+      }
+      // One uniform decides among all agents in reach: walk the cumulative sum.
+      for (int j : type.out[mem.state[a]]) {
+        const AgentTransitionDef& tr = type.transitions[static_cast<std::size_t>(j)];
+        if (tr.ligand_source != LigandSource::kParticle || tr.ligand_index != species) continue;
+        const double p = cap.probability[mem.species[a]][static_cast<std::size_t>(j)];
+        if (u < p) {
+          agent_out = a;
+          transition_out = static_cast<std::uint16_t>(j);
+          return true;
+        }
+        u -= p;
+      }
+    }
+  }
+  return false;
 }
 }  // namespace
 
-StepOutcome move_volume(const DiffusionContext& ctx, int species, Vec3& p, std::uint16_t& compartment, Vec3 d,
-                        SurfaceTally& tally) {
+StepOutcome move_volume(const DiffusionContext& ctx, std::size_t i, int species, std::uint32_t id, Vec3& p,
+                        std::uint16_t& compartment, Vec3 d, SurfaceTally& tally, StepScratch& scratch,
+                        std::uint64_t step) {
   const Geometry& g = ctx.model->geometry;
   const std::size_t n_species = ctx.model->species.size();
+  const bool can_bind = ctx.capture != nullptr && !ctx.capture->empty() && ctx.capture->is_ligand[species];
   TriangleIndex last = static_cast<TriangleIndex>(-1);
   for (int k = 0; k < kMaxWallHits; ++k) {
     WallHit hit;
-    if (!first_wall_hit(*ctx.grid, p, d, last, hit)) {
+    const bool hits_triangle = first_wall_hit(*ctx.grid, p, d, last, hit);
+    // The world box is a wall too (it closes the unbounded compartment): reflect at
+    // it when the path leaves the box before meeting a triangle.
+    int box_axis = -1;
+    double t_box = hits_triangle ? hit.t : 1.0;
+    for (int a = 0; a < 3; ++a) {
+      const double end = p[a] + d[a];
+      double t = 2;
+      if (end > ctx.world_box.hi[a]) t = (ctx.world_box.hi[a] - p[a]) / d[a];
+      else if (end < ctx.world_box.lo[a]) t = (ctx.world_box.lo[a] - p[a]) / d[a];
+      if (t < t_box) {
+        t_box = std::max(0.0, t);
+        box_axis = a;
+      }
+    }
+    if (box_axis >= 0) {
+      Vec3 x = p + d * t_box;
+      Vec3 rest = d * (1.0 - t_box);
+      rest[box_axis] = -rest[box_axis];
+      x[box_axis] += d[box_axis] > 0 ? -kWallOffsetUm : kWallOffsetUm;  // back inside
+      p = x;
+      d = rest;
+      last = static_cast<TriangleIndex>(-1);
+      continue;
+    }
+    if (!hits_triangle) {
       p += d;
-      if (!ctx.world_box.contains(p)) reflect_in_box(ctx.world_box, p);
       return StepOutcome::kMoved;
     }
     const TriangleIndex tri = hit.triangle;
@@ -61,6 +130,12 @@ StepOutcome move_volume(const DiffusionContext& ctx, int species, Vec3& p, std::
     const Vec3 x = p + d * hit.t;
     const RegionId region = g.triangle_region[tri];
     const std::size_t key = static_cast<std::size_t>(region) * n_species + static_cast<std::size_t>(species);
+    // Receptors face the front (outer) side of their membrane: only hits from there bind.
+    if (can_bind && from_front &&
+        try_capture(ctx, tri, x, species, id, step, k, scratch.captured_by[i], scratch.capture_transition[i])) {
+      p = x + n * kWallOffsetUm;
+      return StepOutcome::kCaptured;
+    }
     switch (ctx.model->behaviour(region, species)) {
       case SurfaceBehaviour::kAbsorb:
         ++tally.absorbed[key];
@@ -117,8 +192,9 @@ static void draw_displacements(const DiffusionContext& ctx, const World& w, std:
   }
 }
 
-void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outcome, SurfaceTally& tally,
+void step_volume_range(const DiffusionContext& ctx, World& w, StepScratch& scratch, SurfaceTally& tally,
                        std::size_t begin, std::size_t end) {
+  StepOutcome* outcome = scratch.outcome.data();
   VolumeMolecules& m = w.volume;
   const SpatialGrid& grid = *ctx.grid;
   constexpr std::size_t kBlock = kVolumeBlock;
@@ -141,7 +217,7 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepOutcome* outco
       }
       if (d.x == 0 && d.y == 0 && d.z == 0) continue;  // immobile species
       std::uint16_t comp = m.compartment[i];
-      outcome[i] = move_volume(ctx, m.species[i], p, comp, d, tally);
+      outcome[i] = move_volume(ctx, i, m.species[i], m.id[i], p, comp, d, tally, scratch, w.step_count);
       m.x[i] = p.x;
       m.y[i] = p.y;
       m.z[i] = p.z;
@@ -169,29 +245,6 @@ void step_membrane_range(const DiffusionContext& ctx, World& w, std::size_t begi
     m.u[i] = sp.u;
     m.v[i] = sp.v;
   }
-}
-
-void remove_absorbed(World& w, const std::vector<StepOutcome>& outcome) {
-  VolumeMolecules& m = w.volume;
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    if (outcome[i] == StepOutcome::kAbsorbed) continue;
-    if (out != i) {
-      m.x[out] = m.x[i];
-      m.y[out] = m.y[i];
-      m.z[out] = m.z[i];
-      m.species[out] = m.species[i];
-      m.compartment[out] = m.compartment[i];
-      m.id[out] = m.id[i];
-    }
-    ++out;
-  }
-  m.x.resize(out);
-  m.y.resize(out);
-  m.z.resize(out);
-  m.species.resize(out);
-  m.compartment.resize(out);
-  m.id.resize(out);
 }
 
 }  // namespace spinesim

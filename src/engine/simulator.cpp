@@ -43,7 +43,9 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
   const std::size_t counters = g.region_names.size() * model_.species.size();
   world_.absorbed.assign(counters, 0);
   world_.crossed.assign(counters, 0);
+  init_reactions();
   place_initial();
+  init_agents();
   diffusing_ = ctx_->anything_diffuses(world_);
 }
 
@@ -84,9 +86,35 @@ Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterR
 }
 
 void Simulator::add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment) {
-  for (std::uint64_t k = 0; k < count; ++k)
-    world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment),
-                       world_.next_id++);
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const std::uint32_t id = world_.next_id++;
+    world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), id,
+                       draw_reaction_time(id, species, time_s_));
+  }
+}
+
+void Simulator::add_membrane_on_region(int species, std::uint64_t count, int region, int state, CounterRng& rng) {
+  // Uniform by area: pick a triangle by cumulative area, then a uniform point in it.
+  const Geometry& g = model_.geometry;
+  std::vector<TriangleIndex> tris;
+  std::vector<double> cumulative;
+  double sum = 0;
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t)
+    if (g.triangle_region[t] == region) {
+      sum += g.area(t);
+      tris.push_back(t);
+      cumulative.push_back(sum);
+    }
+  auto unit = [&] { return uniform_open0(rng()); };
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const double a = unit() * sum;
+    const std::size_t idx = std::min<std::size_t>(
+        static_cast<std::size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), a) - cumulative.begin()),
+        tris.size() - 1);
+    const double r1 = std::sqrt(unit()), r2 = unit();
+    world_.membrane.push({tris[idx], r1 * (1 - r2), r1 * r2}, static_cast<std::uint16_t>(species), world_.next_id++,
+                         static_cast<std::uint16_t>(state));
+  }
 }
 
 void Simulator::place_initial() {
@@ -112,29 +140,9 @@ void Simulator::place_initial() {
           add_volume_molecules(p.species, 1, sample_in_compartment(p.compartment, box, rng), p.compartment);
         break;
       }
-      case PlacementDef::Where::kRegion: {
-        // Uniform by area: pick a triangle by cumulative area, then a uniform point in it.
-        std::vector<TriangleIndex> tris;
-        std::vector<double> cumulative;
-        double sum = 0;
-        for (TriangleIndex t = 0; t < g.triangle_count(); ++t)
-          if (g.triangle_region[t] == p.region) {
-            sum += g.area(t);
-            tris.push_back(t);
-            cumulative.push_back(sum);
-          }
-        auto unit = [&] { return uniform_open0(rng()); };
-        for (std::uint64_t k = 0; k < p.count; ++k) {
-          const double a = unit() * sum;
-          const std::size_t idx = std::min<std::size_t>(
-              static_cast<std::size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), a) - cumulative.begin()),
-              tris.size() - 1);
-          double r1 = std::sqrt(unit()), r2 = unit();
-          world_.membrane.push({tris[idx], r1 * (1 - r2), r1 * r2}, static_cast<std::uint16_t>(p.species),
-                               world_.next_id++);
-        }
+      case PlacementDef::Where::kRegion:
+        add_membrane_on_region(p.species, p.count, p.region, p.state, rng);
         break;
-      }
     }
   }
 }
@@ -154,6 +162,7 @@ void Simulator::fire(EventHandle h) {
   ++stats_.events;
   switch (payload.kind) {
     case kObserve: {
+      integrate_flux(t);
       ObserverSlot& slot = observers_[payload.target];
       slot.observer->observe(t, *this);
       ++slot.next_k;
@@ -164,24 +173,63 @@ void Simulator::fire(EventHandle h) {
       break;
     }
     case kRelease: {
-      const std::uint64_t ri = payload.target >> 32, ti = payload.target & 0xFFFFFFFFu;
-      const ReleaseDef& r = model_.releases[ri];
+      const ReleaseDef& r = model_.releases[payload.target >> 32];
       add_volume_molecules(r.species, r.count, r.at, r.compartment);
-      (void)ti;
       break;
     }
+    case kPoissonRelease: {
+      const ReleaseDef& r = model_.releases[payload.target];
+      add_volume_molecules(r.species, r.count, r.at, r.compartment);
+      schedule_poisson_release(payload.target, t);
+      break;
+    }
+    case kAgent:
+      fire_agent(static_cast<std::uint32_t>(payload.target), t);
+      break;
+    case kAgentWindow:
+      world_.membrane.event[payload.target] = kNoEvent;
+      schedule_agent(static_cast<std::uint32_t>(payload.target), t);
+      break;
+    case kBreakpoint: {
+      recompute_flux_rates(t);
+      const double next = next_breakpoint(t);
+      if (next <= model_.t_end_s) queue_.push(next, {kBreakpoint, 0});
+      break;
+    }
+    case kProduction:
+      produce(payload.target, t);
+      break;
     default:
       break;
   }
 }
 
+void Simulator::schedule_poisson_release(std::size_t release, double t) {
+  const ReleaseDef& r = model_.releases[release];
+  CounterRng rng({model_.seed, static_cast<std::uint32_t>(release), poisson_count_[release]++, Purpose::kRelease});
+  const double when = t - std::log(uniform_open0(rng())) / r.poisson_rate_hz;
+  if (when <= model_.t_end_s) queue_.push(when, {kPoissonRelease, release});
+}
+
 void Simulator::run() {
+  poisson_count_.assign(model_.releases.size(), 0);
   const double t_end = model_.t_end_s;
   const double dt = model_.dt_s;
   for (std::size_t i = 0; i < observers_.size(); ++i) queue_.push(0.0, {kObserve, i});
   for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
     for (std::size_t ti = 0; ti < model_.releases[ri].times_s.size(); ++ti)
       queue_.push(model_.releases[ri].times_s[ti], {kRelease, (std::uint64_t{ri} << 32) | ti});
+  for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
+    if (model_.releases[ri].poisson_rate_hz > 0) schedule_poisson_release(ri, time_s_);
+  production_count_.assign(model_.productions.size(), 0);
+  for (std::size_t pi = 0; pi < model_.productions.size(); ++pi) {
+    CounterRng rng({model_.seed, static_cast<std::uint32_t>(pi), std::uint64_t{1} << 40, Purpose::kProduction});
+    const double when = time_s_ - std::log(uniform_open0(rng())) / model_.productions[pi].rate_per_s;
+    if (model_.productions[pi].rate_per_s > 0 && when <= t_end) queue_.push(when, {kProduction, pi});
+  }
+  if (const double bp = next_breakpoint(time_s_); bp <= t_end) queue_.push(bp, {kBreakpoint, 0});
+  for (std::size_t a = 0; a < world_.membrane.size(); ++a)
+    if (model_.species[world_.membrane.species[a]].agent_type >= 0) schedule_agent(static_cast<std::uint32_t>(a), time_s_);
   queue_.push(t_end, {kEnd, 0});
 
   // Steps are counted from the moment diffusion (re)starts so step boundaries are
@@ -202,12 +250,32 @@ void Simulator::run() {
     const double te = queue_.next_time();
     if (diffusing_ && te >= time_s_ + dt * (1 - 1e-9)) {
       stats_.molecule_steps += world_.molecule_count();
-      stepper_->step(*ctx_, world_);
+      capture_time_ = anchor + static_cast<double>(steps_since_anchor + 1) * dt;
+      if (has_capture_) rebuild_capture_index(time_s_);
+      ctx_->world = &world_;
+      ctx_->capture = has_capture_ ? &capture_ : nullptr;
+      stepper_->step(*ctx_, world_, this);
       ++stats_.steps;
       ++steps_since_anchor;
-      time_s_ = anchor + static_cast<double>(steps_since_anchor) * dt;
+      time_s_ = capture_time_;
+      if (has_unimolecular_) fire_unimolecular(time_s_);
+      if (!bimolecular_.empty()) fire_bimolecular(time_s_);
       if (world_.volume.size() + world_.membrane.size() == 0 || !ctx_->anything_diffuses(world_)) diffusing_ = false;
       continue;
+    }
+    if (!diffusing_ && has_unimolecular_) {
+      // Nothing moves: stop the clock exactly at the next unimolecular reaction.
+      const double tr = next_unimolecular_time();
+      if (tr < te && tr <= t_end) {
+        time_s_ = std::max(time_s_, tr);
+        fire_unimolecular(tr);
+        diffusing_ = ctx_->anything_diffuses(world_);
+        if (diffusing_) {
+          anchor = time_s_;
+          steps_since_anchor = 0;
+        }
+        continue;
+      }
     }
     // The next event comes before the next step boundary: fire it with the world as
     // it is now (at most dt old), or jump the clock to it when nothing moves.
@@ -218,6 +286,8 @@ void Simulator::run() {
     const EventHandle h = queue_.pop();
     if (queue_.payload(h).kind == kEnd) {
       // Outputs due exactly at t_end still fire, after everything else.
+      time_s_ = std::max(time_s_, t_end);
+      integrate_flux(t_end);
       while (!queue_.empty() && queue_.next_time() <= t_end) fire(queue_.pop());
       time_s_ = t_end;
       break;
@@ -244,6 +314,8 @@ Snapshot Simulator::snapshot() const {
     s.species_display_radius_um.push_back(sp.display_radius_um);
   }
   s.state_names = {""};
+  for (const AgentTypeDef& type : model_.agent_types)
+    for (const AgentStateDef& st : type.states) s.state_names.push_back(type.name + ":" + st.name);
   s.region_names = g.region_names;
   s.compartment_names = g.compartment_names;
   const std::size_t n = world_.molecule_count();
@@ -260,7 +332,8 @@ Snapshot Simulator::snapshot() const {
     const SurfacePoint sp = world_.membrane.point(i);
     s.positions.push_back(surface_point_position(g, sp));
     s.species.push_back(world_.membrane.species[i]);
-    s.state.push_back(0);
+    const int type = model_.species[world_.membrane.species[i]].agent_type;
+    s.state.push_back(type >= 0 ? state_offset_[static_cast<std::size_t>(type)] + world_.membrane.state[i] : 0);
     s.region.push_back(g.triangle_region[sp.triangle]);
     s.compartment.push_back(-1);
     s.ids.push_back(world_.membrane.id[i]);

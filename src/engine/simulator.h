@@ -36,9 +36,12 @@ struct SchedulerStats {
   std::uint64_t events = 0;  ///< discrete events fired
   std::uint64_t jumps = 0;   ///< clock jumps over quiet time
   std::uint64_t molecule_steps = 0;
+  std::uint64_t agent_transitions = 0;  ///< agent state changes by rate (not captures)
+  std::uint64_t captures = 0;           ///< ligands bound by agents on collision
+  std::uint64_t reactions = 0;          ///< volume reactions fired
 };
 
-class Simulator {
+class Simulator final : private CaptureSink {
  public:
   /// Builds the spatial index and places the initial molecules. `model` must outlive
   /// the simulator. Throws InputError if a placement is impossible.
@@ -65,13 +68,56 @@ class Simulator {
 
   /// Positions, species and regions of every molecule now.
   Snapshot snapshot() const;
+  /// Membrane potential (mV) and a clamped ligand's concentration (µM) at time t.
+  double voltage_mV(double t) const { return model_.membrane_potential_mV.at(t); }
+  double clamp_uM(int clamp, double t) const { return model_.clamps[static_cast<std::size_t>(clamp)].profile.at(t); }
+  /// Cumulative Ca2+ ions and charge (pC) through each species' agents up to now,
+  /// and the current (pA) flowing now.
+  double ca_ions(int species) const;
+  double charge_pC(int species) const;
+  double current_pA(int species) const { return current_pA_[static_cast<std::size_t>(species)]; }
+  /// Offset of an agent type's states in the snapshot's global state table.
+  int state_offset(int agent_type) const { return state_offset_[static_cast<std::size_t>(agent_type)]; }
+  /// Current rate (1/s) of a first-order or clamped-ligand agent transition at time t.
+  double transition_rate(const AgentTransitionDef& tr, double t) const;
   /// Compartment containing p (-1 on a wall), using the grid's per-cell cache.
   int compartment_at(const Vec3& p) const;
 
  private:
-  enum EventKind : std::uint32_t { kObserve = 1, kRelease = 2, kEnd = 3 };
+  enum EventKind : std::uint32_t {
+    kObserve = 1,
+    kRelease = 2,
+    kEnd = 3,
+    kAgent = 4,          ///< target: membrane index; candidate transition time (thinning)
+    kAgentWindow = 5,    ///< target: membrane index; end of the agent's bound window
+    kBreakpoint = 6,     ///< the membrane potential or a clamp changes form
+    kPoissonRelease = 7, ///< target: release index
+    kProduction = 8,     ///< target: production index
+  };
   void place_initial();
+  void schedule_poisson_release(std::size_t release, double t);
+  // Agents (simulator_agents.cpp).
+  void init_agents();
+  void schedule_agent(std::uint32_t agent, double t);
+  void fire_agent(std::uint32_t agent, double t);
+  void set_agent_state(std::uint32_t agent, int state, double t);
+  void integrate_flux(double t);
+  void recompute_flux_rates(double t);
+  double next_breakpoint(double t) const;
+  void rebuild_capture_index(double t);
+  bool on_capture(std::size_t ligand, std::uint32_t agent, std::uint16_t transition) override;
+  void release_ligand(std::uint32_t agent, int species);
+  // Volume reactions (simulator_reactions.cpp).
+  void init_reactions();
+  double draw_reaction_time(std::uint32_t id, int species, double t) const;
+  void fire_unimolecular(double t);
+  void fire_bimolecular(double t);
+  void produce(std::size_t production, double t);
+  double next_unimolecular_time() const;
+  bool place_product(const Vec3& from, Vec3 to, int compartment, Vec3& out) const;
   void add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment);
+  /// Places `count` membrane molecules uniformly by area on `region`.
+  void add_membrane_on_region(int species, std::uint64_t count, int region, int state, CounterRng& rng);
   void fire(EventHandle h);
   Box3 compartment_bounds(int compartment) const;
   /// Uniform point in `compartment` by rejection from `box` (its bounds).
@@ -98,6 +144,23 @@ class Simulator {
   SchedulerStats stats_;
   std::function<void(const Simulator&)> progress_;
   double progress_every_s_ = 2.0;
+
+  // Agent kinetics.
+  std::vector<double> agent_bound_;    ///< per membrane molecule: thinning bound (1/s) of its pending candidate
+  std::vector<double> agent_window_;   ///< per membrane molecule: end of the bound's validity
+  std::vector<int> state_offset_;      ///< per agent type
+  std::vector<std::uint8_t> type_has_continuous_;  ///< per agent type: a rate follows a smooth profile
+  bool has_capture_ = false;
+  CaptureIndex capture_;
+  double capture_time_ = 0;  ///< end time of the step being taken (captures happen then)
+  double flux_time_ = 0;     ///< time up to which ca_ions/charge are integrated
+  std::vector<double> ca_rate_, current_pA_;  ///< per species, now
+  // Volume reactions.
+  std::vector<double> unimolecular_total_;  ///< per species: sum of its unimolecular rates (1/s)
+  std::vector<int> bimolecular_;            ///< indices of bimolecular reactions
+  bool has_unimolecular_ = false;
+  std::vector<std::uint64_t> production_count_;
+  std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release  ///< molecules made so far, per production
 };
 
 }  // namespace spinesim

@@ -1,8 +1,10 @@
 // Brownian stepping strategies. The serial stepper is the reference; the oneTBB
 // stepper (engine/parallel) must produce byte-identical worlds, which holds by
-// construction because both call the same per-molecule kernels.
+// construction because both call the same per-molecule kernels and fold their
+// outcomes into the world serially, in molecule order.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,17 +13,26 @@
 
 namespace spinesim {
 
+/// Receives ligand captures proposed during a step, in molecule order; returns
+/// whether the agent accepted (its state still allows the transition).
+class CaptureSink {
+ public:
+  virtual ~CaptureSink() = default;
+  virtual bool on_capture(std::size_t ligand, std::uint32_t agent, std::uint16_t transition) = 0;
+};
+
 class Stepper {
  public:
   virtual ~Stepper() = default;
-  /// Advances every molecule by one dt and increments w.step_count.
-  void step(const DiffusionContext& ctx, World& w);
+  /// Advances every molecule by one dt, removes absorbed molecules and accepted
+  /// captures, and increments w.step_count. Without a sink, captures are refused.
+  void step(const DiffusionContext& ctx, World& w, CaptureSink* sink = nullptr);
   virtual std::string name() const = 0;
 
  protected:
-  /// Runs both kernels over all molecules, filling outcome_ and merging tallies into `total`.
+  /// Runs both kernels over all molecules, filling scratch_ and merging tallies into `total`.
   virtual void run_kernels(const DiffusionContext& ctx, World& w, SurfaceTally& total) = 0;
-  std::vector<StepOutcome> outcome_;
+  StepScratch scratch_;
 };
 
 class SerialStepper final : public Stepper {

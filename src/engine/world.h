@@ -1,14 +1,18 @@
 // The mutable state of a run: molecules as structures of arrays (cache-friendly,
-// vectorisable), plus cumulative surface counters. 32 bytes per volume molecule.
+// vectorisable), plus cumulative surface counters and agent observables.
+// 41 bytes per volume molecule.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/vec3.h"
 #include "geometry/surface_walk.h"
 
 namespace spinesim {
+
+inline constexpr double kNever = std::numeric_limits<double>::infinity();
 
 /// Volume molecules. Index order is creation order; removal compacts stably, so
 /// the order (and hence every output) is independent of thread count.
@@ -17,31 +21,68 @@ struct VolumeMolecules {
   std::vector<std::uint16_t> species;
   std::vector<std::uint16_t> compartment;
   std::vector<std::uint32_t> id;  ///< unique, keys the random stream
+  /// Exact time (s) of the molecule's next unimolecular reaction; kNever when its
+  /// species has none (next-reaction method: one putative time per molecule).
+  std::vector<double> reaction_time;
   std::size_t size() const { return x.size(); }
-  void push(const Vec3& p, std::uint16_t s, std::uint16_t c, std::uint32_t i) {
+  void push(const Vec3& p, std::uint16_t s, std::uint16_t c, std::uint32_t i, double t_react = kNever) {
     x.push_back(p.x);
     y.push_back(p.y);
     z.push_back(p.z);
     species.push_back(s);
     compartment.push_back(c);
     id.push_back(i);
+    reaction_time.push_back(t_react);
   }
   Vec3 position(std::size_t i) const { return {x[i], y[i], z[i]}; }
+  /// Keeps molecules with keep[i] != 0, in order.
+  template <class Keep>
+  void compact(Keep&& keep) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (!keep(i)) continue;
+      if (out != i) {
+        x[out] = x[i];
+        y[out] = y[i];
+        z[out] = z[i];
+        species[out] = species[i];
+        compartment[out] = compartment[i];
+        id[out] = id[i];
+        reaction_time[out] = reaction_time[i];
+      }
+      ++out;
+    }
+    x.resize(out);
+    y.resize(out);
+    z.resize(out);
+    species.resize(out);
+    compartment.resize(out);
+    id.resize(out);
+    reaction_time.resize(out);
+  }
 };
 
-/// Membrane molecules: a triangle and barycentric coordinates.
+/// Membrane molecules: a triangle and barycentric coordinates. Agents (molecules
+/// with a kinetic scheme) also carry a state and their pending event. Membrane
+/// molecules are never removed, so an index names a molecule for the whole run.
 struct MembraneMolecules {
   std::vector<std::uint32_t> triangle;
   std::vector<double> u, v;
   std::vector<std::uint16_t> species;
   std::vector<std::uint32_t> id;
+  std::vector<std::uint16_t> state;  ///< agent state; 0 for plain molecules
+  std::vector<std::uint32_t> event;  ///< pending event handle of an agent, or kNoEvent
+  std::vector<std::uint32_t> draws;  ///< random draws used so far (keys the agent's event stream)
   std::size_t size() const { return triangle.size(); }
-  void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i) {
+  void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i, std::uint16_t st = 0) {
     triangle.push_back(p.triangle);
     u.push_back(p.u);
     v.push_back(p.v);
     species.push_back(s);
     id.push_back(i);
+    state.push_back(st);
+    event.push_back(std::numeric_limits<std::uint32_t>::max());
+    draws.push_back(0);
   }
   SurfacePoint point(std::size_t i) const { return {triangle[i], u[i], v[i]}; }
 };
@@ -53,6 +94,9 @@ struct World {
   std::uint64_t step_count = 0;  ///< Brownian steps taken so far (keys diffusion streams)
   /// Cumulative per (region, species): molecules absorbed / transmitted. Index r * S + s.
   std::vector<std::uint64_t> absorbed, crossed;
+  /// Cumulative per species: Ca2+ ions that entered through its agents' conducting
+  /// states (integrated exactly between state changes), and charge in pC.
+  std::vector<double> ca_ions, charge_pC;
   std::size_t molecule_count() const { return volume.size() + membrane.size(); }
 };
 

@@ -63,6 +63,8 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
   ny_ = std::max(1, static_cast<int>(std::ceil(size.y / h_)));
   nz_ = std::max(1, static_cast<int>(std::ceil(size.z / h_)));
   const std::size_t n = static_cast<std::size_t>(nx_) * ny_ * nz_;
+  // The box is exactly the grid: distances to the grid border are distances to the box.
+  world_.hi = world_.lo + Vec3{nx_ * h_, ny_ * h_, nz_ * h_};
 
   // Two passes (count, fill) build the CSR lists without per-cell vectors.
   std::vector<std::uint32_t> count(n + 1, 0);

@@ -9,6 +9,7 @@
 
 #include "core/vec3.h"
 #include "geometry/geometry.h"
+#include "model/environment.h"
 
 namespace spinesim {
 
@@ -21,6 +22,66 @@ struct SpeciesDef {
   double diffusion_um2_per_s = 0;
   int confine_region = -1;  ///< membrane only: region whose borders reflect; -1 = free
   double display_radius_um = 0.006;
+  int agent_type = -1;  ///< membrane only: index into Model::agent_types; -1 = plain molecule
+  double capture_radius_um = 0.005;
+};
+
+/// Where a transition's ligand comes from.
+enum class LigandSource : std::uint8_t { kNone, kClamp, kParticle, kAbsent };
+
+struct AgentTransitionDef {
+  int from = 0, to = 0;
+  double rate = 0;                  ///< 1/s, or 1/(µM·s) when there is a ligand
+  std::string ligand;               ///< "" = first order
+  LigandSource ligand_source = LigandSource::kNone;
+  int ligand_index = -1;            ///< clamp index (kClamp) or volume species index (kParticle)
+  double voltage_per_mV = 0;        ///< k(V) = k(0)·exp(voltage_per_mV · V)
+  int releases_species = -1;        ///< volume species given back on this transition; -1 none
+};
+
+struct AgentStateDef {
+  std::string name;
+  double conductance_pS = 0;
+  double reversal_mV = 0;
+  double ca_fraction = 0;
+  bool internal = false;
+};
+
+/// A kinetic scheme compiled from an agents/*.pbtxt file.
+struct AgentTypeDef {
+  std::string name;
+  std::vector<AgentStateDef> states;
+  std::vector<AgentTransitionDef> transitions;
+  /// Per state: indices of transitions leaving it.
+  std::vector<std::vector<int>> out;
+  int find_state(const std::string& n) const {
+    for (std::size_t i = 0; i < states.size(); ++i)
+      if (states[i].name == n) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+struct ClampDef {
+  std::string species;
+  TimeProfile profile;  ///< µM
+};
+
+/// A reaction among volume species.
+struct ReactionDef {
+  std::vector<int> reactants;  ///< 1 or 2 species
+  std::vector<int> products;   ///< 0–2 species
+  double rate_per_s = 0;       ///< unimolecular
+  double kon_um3_per_s = 0;    ///< bimolecular macroscopic rate
+  double binding_radius_um = 0;
+  double koff_per_s = 0;  ///< reversible: dissociation of products[0]
+  double unbinding_radius_um = 0;
+};
+
+struct ProductionDef {
+  int species = 0;
+  double rate_per_s = 0;
+  int compartment = -1;  ///< volume species
+  int region = -1;       ///< membrane species
 };
 
 struct PlacementDef {
@@ -31,6 +92,7 @@ struct PlacementDef {
   int compartment = -1;  ///< kCompartment, and kPoint (the compartment containing the point)
   Vec3 point;            ///< kPoint
   int region = -1;       ///< kRegion
+  int state = 0;         ///< agents: initial state
 };
 
 struct ReleaseDef {
@@ -38,7 +100,8 @@ struct ReleaseDef {
   std::uint64_t count = 0;
   Vec3 at;
   int compartment = -1;         ///< compartment containing `at`
-  std::vector<double> times_s;  ///< sorted
+  std::vector<double> times_s;  ///< sorted; trains are expanded into these
+  double poisson_rate_hz = 0;   ///< spontaneous releases in addition to times_s
 };
 
 struct Model {
@@ -49,6 +112,12 @@ struct Model {
   std::vector<SurfaceBehaviour> surface_behaviour;
   std::vector<PlacementDef> placements;
   std::vector<ReleaseDef> releases;
+  std::vector<AgentTypeDef> agent_types;
+  std::vector<ClampDef> clamps;
+  TimeProfile membrane_potential_mV = TimeProfile::constant_value(-70);
+  double temperature_C = 22;
+  std::vector<ReactionDef> reactions;
+  std::vector<ProductionDef> productions;
 
   double dt_s = 1e-6;
   double t_end_s = 1e-3;
@@ -65,6 +134,11 @@ struct Model {
   SurfaceBehaviour behaviour(RegionId region, int species_index) const {
     return surface_behaviour[static_cast<std::size_t>(region) * species.size() +
                              static_cast<std::size_t>(species_index)];
+  }
+  int find_clamp(const std::string& n) const {
+    for (std::size_t i = 0; i < clamps.size(); ++i)
+      if (clamps[i].species == n) return static_cast<int>(i);
+    return -1;
   }
   int find_species(const std::string& n) const {
     for (std::size_t i = 0; i < species.size(); ++i)

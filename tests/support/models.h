@@ -76,6 +76,42 @@ inline TriangleMesh icosphere(double r, int levels) {
   return m;
 }
 
+/// Two unit cubes side by side, "left" on [0,1] and "right" on [1,2] along x,
+/// sharing the square at x = 1 (region "partition", normal +x: front = right).
+/// The outer walls are region "wall"; outside is "extracellular".
+inline Geometry split_box() {
+  Geometry g;
+  const int left = g.intern_compartment("left"), right = g.intern_compartment("right");
+  const int outside = g.intern_compartment("extracellular");
+  g.compartment_bounded[static_cast<std::size_t>(left)] = true;
+  g.compartment_bounded[static_cast<std::size_t>(right)] = true;
+  const SurfaceId surface = g.intern_surface("walls");
+  const RegionId wall = g.intern_region("wall"), partition = g.intern_region("partition");
+  for (int k = 0; k < 12; ++k)  // vertex (i, j, l) = (x ∈ {0,1,2}, y ∈ {0,1}, z ∈ {0,1})
+    g.vertices.push_back({static_cast<double>(k % 3), static_cast<double>((k / 3) % 2), static_cast<double>(k / 6)});
+  auto v = [](int x, int y, int z) { return static_cast<std::uint32_t>(x + 3 * (y + 2 * z)); };
+  auto quad = [&](std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint32_t d, RegionId r, int front, int back) {
+    // a, b, c, d counter-clockwise seen from the front side
+    for (const auto& t : {std::array<std::uint32_t, 3>{a, b, c}, std::array<std::uint32_t, 3>{a, c, d}}) {
+      g.triangles.push_back(t);
+      g.triangle_region.push_back(r);
+      g.triangle_surface.push_back(surface);
+      g.triangle_sides.push_back({static_cast<CompartmentId>(front), static_cast<CompartmentId>(back)});
+    }
+  };
+  for (int x = 0; x < 2; ++x) {
+    const int inside = x == 0 ? left : right;
+    quad(v(x, 0, 0), v(x + 1, 0, 0), v(x + 1, 0, 1), v(x, 0, 1), wall, outside, inside);  // y = 0, normal −y
+    quad(v(x, 1, 0), v(x, 1, 1), v(x + 1, 1, 1), v(x + 1, 1, 0), wall, outside, inside);  // y = 1, normal +y
+    quad(v(x, 0, 0), v(x, 1, 0), v(x + 1, 1, 0), v(x + 1, 0, 0), wall, outside, inside);  // z = 0, normal −z
+    quad(v(x, 0, 1), v(x + 1, 0, 1), v(x + 1, 1, 1), v(x, 1, 1), wall, outside, inside);  // z = 1, normal +z
+  }
+  quad(v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0), wall, outside, left);        // x = 0, normal −x
+  quad(v(2, 0, 0), v(2, 1, 0), v(2, 1, 1), v(2, 0, 1), wall, outside, right);       // x = 2, normal +x
+  quad(v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1), partition, right, left);     // x = 1, normal +x
+  return g;
+}
+
 /// A model with the given geometry and one species, reflective everywhere.
 inline Model single_species_model(Geometry g, const std::string& name, bool membrane, double diffusion, double dt,
                                   std::uint64_t seed) {

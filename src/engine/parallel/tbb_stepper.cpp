@@ -30,7 +30,7 @@ class TbbStepper final : public Stepper {
       const std::size_t blocks = (n + kVolumeBlock - 1) / kVolumeBlock;
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, kGrainBlocks),
                         [&](const tbb::blocked_range<std::size_t>& r) {
-                          step_volume_range(ctx, w, outcome_.data(), tallies.local(), r.begin() * kVolumeBlock,
+                          step_volume_range(ctx, w, scratch_, tallies.local(), r.begin() * kVolumeBlock,
                                             std::min(n, r.end() * kVolumeBlock));
                         });
       tbb::parallel_for(
