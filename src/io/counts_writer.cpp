@@ -14,6 +14,7 @@ std::string format_time(double t) {
 
 CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
     : model_(model), file_(std::move(file)), last_flush_(std::chrono::steady_clock::now()) {
+  for (const auto& type : model.agent_types) max_states_ = std::max(max_states_, type.states.size());
   const Geometry& g = model.geometry;
   for (int s : model.count_species) {
     const SpeciesDef& sp = model.species[s];
@@ -27,6 +28,23 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
         if (sp.confine_region >= 0 && sp.confine_region != static_cast<int>(r)) continue;
         spec_.push_back({Column::kMembrane, s, static_cast<int>(r)});
         columns_.push_back(sp.name + "@" + g.region_names[r]);
+      }
+      if (sp.agent_type >= 0) {
+        const AgentTypeDef& type = model.agent_types[static_cast<std::size_t>(sp.agent_type)];
+        for (std::size_t st = 0; st < type.states.size(); ++st) {
+          spec_.push_back({Column::kAgentState, s, static_cast<int>(st)});
+          columns_.push_back(sp.name + "." + type.states[st].name);
+        }
+        bool conducts = false;
+        for (const auto& st : type.states) conducts = conducts || st.conductance_pS > 0;
+        if (conducts) {
+          spec_.push_back({Column::kOpen, s, 0});
+          columns_.push_back(sp.name + ".open");
+          spec_.push_back({Column::kCurrent, s, 0});
+          columns_.push_back(sp.name + ".current_pA");
+          spec_.push_back({Column::kCaIons, s, 0});
+          columns_.push_back(sp.name + ".ca_ions");
+        }
       }
     }
   }
@@ -58,9 +76,23 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
     ++vol[w.volume.species[i] * g.compartment_names.size() + w.volume.compartment[i]];
   for (std::size_t i = 0; i < w.membrane.size(); ++i)
     ++mem[w.membrane.species[i] * g.region_names.size() + g.triangle_region[w.membrane.triangle[i]]];
+  // Agents per (species, state), and open channels per species.
+  std::vector<std::uint64_t> in_state(n_species * max_states_, 0), open(n_species, 0);
+  for (std::size_t i = 0; i < w.membrane.size(); ++i) {
+    const int type = model_.species[w.membrane.species[i]].agent_type;
+    if (type < 0) continue;
+    ++in_state[w.membrane.species[i] * max_states_ + w.membrane.state[i]];
+    const AgentStateDef& st = model_.agent_types[static_cast<std::size_t>(type)].states[w.membrane.state[i]];
+    if (st.conductance_pS > 0 && !st.internal) ++open[w.membrane.species[i]];
+  }
   text_ += format_time(time_s);
   for (const Column& c : spec_) {
     std::uint64_t v = 0;
+    if (c.kind == Column::kCurrent || c.kind == Column::kCaIons) {
+      // Physical quantities: 9 significant digits, like time.
+      text_ += "," + format_time(c.kind == Column::kCurrent ? sim.current_pA(c.species) : sim.ca_ions(c.species));
+      continue;
+    }
     switch (c.kind) {
       case Column::kVolume:
         v = vol[c.species * g.compartment_names.size() + c.place];
@@ -74,6 +106,15 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
       case Column::kCrossed:
         v = w.crossed[c.place * n_species + c.species];
         break;
+      case Column::kAgentState:
+        v = in_state[c.species * max_states_ + c.place];
+        break;
+      case Column::kOpen:
+        v = open[c.species];
+        break;
+      case Column::kCurrent:
+      case Column::kCaIons:
+        break;  // written above
     }
     text_ += "," + std::to_string(v);
   }

@@ -1,6 +1,7 @@
 // counts.csv: one row per output time, one column per species × compartment (volume
-// species) or species × region (membrane species), then cumulative absorbed and
-// crossed counts per region. The format is documented in docs/outputs.md.
+// species) or species × region (membrane species), agent states, open channels,
+// currents and Ca2+ influx, then cumulative absorbed and crossed counts per region.
+// The format is documented in docs/outputs.md.
 #pragma once
 
 #include <chrono>
@@ -23,12 +24,13 @@ class CountsWriter final : public Observer {
 
  private:
   struct Column {
-    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossed } kind;
+    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossed, kAgentState, kOpen, kCurrent, kCaIons } kind;
     int species, place;  // place = compartment or region
   };
   const Model& model_;
   std::filesystem::path file_;
   std::vector<Column> spec_;
+  std::size_t max_states_ = 1;
   std::vector<std::string> columns_;
   std::string text_;
   std::chrono::steady_clock::time_point last_flush_;

@@ -16,6 +16,8 @@
 #include "geometry/spatial_grid.h"
 #include "geometry/spine_builder.h"
 #include "io/mesh_import.h"
+#include "model/reaction_radii.h"
+#include "schema/agent.pb.h"
 #include "schema/scene.pb.h"
 
 namespace spinesim {
@@ -36,13 +38,15 @@ struct PathStep {
 /// of where each field was written.
 class Locator {
  public:
-  Locator(std::string file, const pb::TextFormat::ParseInfoTree* tree) : file_(std::move(file)), tree_(tree) {}
+  Locator(std::string file, const pb::TextFormat::ParseInfoTree* tree,
+          const pb::Descriptor* root = Scene::descriptor())
+      : file_(std::move(file)), tree_(tree), root_(root) {}
 
   Diagnostic at(const std::vector<PathStep>& path, std::string message) const {
     Diagnostic d;
     d.file = file_;
     d.message = std::move(message);
-    const pb::Descriptor* desc = Scene::descriptor();
+    const pb::Descriptor* desc = root_;
     const pb::TextFormat::ParseInfoTree* tree = tree_;
     pb::TextFormat::ParseLocation best;  // the deepest location that exists
     for (std::size_t k = 0; k < path.size(); ++k) {
@@ -75,6 +79,7 @@ class Locator {
  private:
   std::string file_;
   const pb::TextFormat::ParseInfoTree* tree_;
+  const pb::Descriptor* root_;
 };
 
 class ParseErrors : public pb::io::ErrorCollector {
@@ -171,13 +176,19 @@ class SceneCompiler {
     m.name = s_.name();
     compile_simulation(m);
     compile_geometry(m);
+    compile_agent_types(m);
+    compile_environment(m);
     compile_species(m);
+    resolve_agent_ligands(m);
     if (!geometry_ok_) return m;
     grid_ = std::make_unique<SpatialGrid>(m.geometry, padded(m.geometry.bounds(), 0.1), 0.05, 1u << 20);
     compile_surface_classes(m);
     compile_placements(m);
     compile_releases(m);
+    compile_reactions(m);
+    compile_productions(m);
     compile_output(m);
+    check_molecule_budget(m);
     return m;
   }
 
@@ -199,6 +210,12 @@ class SceneCompiler {
     m.seed = sim.seed();
     m.grid_cell_um = sim.grid_cell_um();
     m.max_molecules = sim.max_molecules();
+    m.temperature_C = sim.temperature_c();
+    if (!(std::isfinite(m.temperature_C) && m.temperature_C > -50 && m.temperature_C < 100))
+      error({{"simulation"}, {"temperature_C"}}, "temperature must be in °C between −50 and 100 (got " +
+                                                     std::to_string(m.temperature_C) + "); was it given in kelvin?");
+    if (m.max_molecules > 0xFFFFFFFFull)
+      error({{"simulation"}, {"max_molecules"}}, "at most 4294967295 molecules (32-bit molecule ids)");
     if (!(std::isfinite(m.dt_s) && m.dt_s > 0))
       error({{"simulation"}, {"dt_s"}}, "time step must be > 0 s; 1e-6 (1 µs) suits glutamate in a 20 nm cleft");
     else if (m.dt_s > 1e-2)
@@ -412,6 +429,22 @@ class SceneCompiler {
       }
       if (!(std::isfinite(def.display_radius_um) && def.display_radius_um > 0))
         error(field("display_radius_um"), "display radius must be > 0 µm");
+      def.capture_radius_um = sp.capture_radius_um();
+      if (sp.has_agent_type()) {
+        if (!def.membrane)
+          error(field("agent_type"), "agents live on the membrane: give the species kind: MEMBRANE");
+        for (std::size_t t = 0; t < m.agent_types.size(); ++t)
+          if (m.agent_types[t].name == sp.agent_type()) def.agent_type = static_cast<int>(t);
+        if (def.agent_type < 0) {
+          std::string known;
+          for (const auto& t : m.agent_types) known += " " + t.name;
+          error(field("agent_type"), "no agent type named '" + sp.agent_type() + "' in the scene's agent_file list" +
+                                         (known.empty() ? std::string(" (none loaded: add agent_file: \"../agents/NAME.pbtxt\")")
+                                                        : "; known:" + known));
+        }
+        if (!(std::isfinite(def.capture_radius_um) && def.capture_radius_um > 0 && def.capture_radius_um < 0.1))
+          error(field("capture_radius_um"), "capture radius must be in (0, 0.1) µm");
+      }
       m.species.push_back(def);
     }
     if (m.species.size() > 60000) error({{"species"}}, "too many species");
@@ -523,6 +556,17 @@ class SceneCompiler {
         default:
           error({{"placement", i}}, "say where: compartment: \"...\", point { x_um: ... } or region: \"...\"");
       }
+      if (pl.has_state()) {
+        const int type = m.species[def.species].agent_type;
+        if (type < 0) error(field("state"), "'" + pl.species() + "' is not an agent; only agents have states");
+        else {
+          def.state = m.agent_types[type].find_state(pl.state());
+          if (def.state < 0) {
+            def.state = 0;
+            error(field("state"), "agent type '" + m.agent_types[type].name + "' has no state '" + pl.state() + "'");
+          }
+        }
+      }
       m.placements.push_back(def);
     }
   }
@@ -556,10 +600,423 @@ class SceneCompiler {
                                                      " s must lie in [0, t_end_s = " + std::to_string(m.t_end_s) + "]");
         def.times_s.push_back(t);
       }
-      if (r.time_s_size() == 0) error(field("time_s"), "give at least one release time, e.g. time_s: 0");
+      if (r.has_train()) {
+        const auto& tr = r.train();
+        if (!(tr.has_interval_s() && std::isfinite(tr.interval_s()) && tr.interval_s() > 0))
+          error({{"release", i}, {"train"}, {"interval_s"}}, "a train needs interval_s > 0");
+        else if (!tr.has_count() || tr.count() < 1 || tr.count() > 10'000'000)
+          error({{"release", i}, {"train"}, {"count"}}, "a train needs count between 1 and 10^7");
+        else
+          for (std::uint64_t k = 0; k < tr.count(); ++k) {
+            const double t = tr.start_s() + static_cast<double>(k) * tr.interval_s();
+            if (t <= m.t_end_s && t >= 0) def.times_s.push_back(t);
+          }
+      }
+      def.poisson_rate_hz = r.poisson_rate_hz();
+      if (!(std::isfinite(def.poisson_rate_hz) && def.poisson_rate_hz >= 0 && def.poisson_rate_hz < 1e6))
+        error(field("poisson_rate_hz"), "spontaneous release rate must be in [0, 1e6) Hz");
+      if (r.time_s_size() == 0 && !r.has_train() && def.poisson_rate_hz == 0)
+        error(field("time_s"), "give release times (time_s: 0), a train { } or poisson_rate_hz");
       std::sort(def.times_s.begin(), def.times_s.end());
       m.releases.push_back(def);
     }
+  }
+
+  /// One parsed agent file, kept so that later checks can point into it.
+  struct AgentFile {
+    std::string path;
+    scene::AgentLibrary library;
+    pb::TextFormat::ParseInfoTree tree;
+    std::unique_ptr<Locator> locator;
+  };
+  /// For each compiled agent type: the file and index it came from.
+  struct AgentOrigin {
+    std::size_t file;
+    int index;
+  };
+
+  void compile_agent_types(Model& m) {
+    std::set<std::string> names;
+    for (int i = 0; i < s_.agent_file_size(); ++i) {
+      const fs::path path = resolve(s_.agent_file(i));
+      resolved_files[s_.agent_file(i)] = fs::absolute(path).lexically_normal().string();
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        error({{"agent_file", i}}, path.string() + ": agent file not found; paths are relative to the scene file");
+        continue;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      auto file = std::make_unique<AgentFile>();
+      file->path = path.string();
+      pb::TextFormat::Parser parser;
+      std::vector<Diagnostic> parse_errors;
+      ParseErrors collector(path.string(), parse_errors);
+      parser.RecordErrorsTo(&collector);
+      parser.WriteLocationsTo(&file->tree);
+      if (!parser.ParseFromString(text.str(), &file->library)) {
+        errors_.insert(errors_.end(), parse_errors.begin(), parse_errors.end());
+        continue;
+      }
+      file->locator = std::make_unique<Locator>(path.string(), &file->tree, scene::AgentLibrary::descriptor());
+      const Locator& at = *file->locator;
+      for (int k = 0; k < file->library.agent_type_size(); ++k) {
+        const auto& t = file->library.agent_type(k);
+        auto where = [&](std::vector<PathStep> rest) {
+          std::vector<PathStep> path{{"agent_type", k}};
+          path.insert(path.end(), rest.begin(), rest.end());
+          return path;
+        };
+        auto fail = [&](std::vector<PathStep> rest, const std::string& msg) { errors_.push_back(at.at(where(rest), msg)); };
+        AgentTypeDef def;
+        def.name = t.name();
+        if (!is_identifier(t.name())) fail({{"name"}}, "agent type name '" + t.name() + "' must be letters, digits and '_'");
+        else if (!names.insert(t.name()).second) fail({{"name"}}, "agent type '" + t.name() + "' is defined twice");
+        if (t.state_size() == 0) fail({{"state"}}, "an agent type needs at least one state");
+        std::set<std::string> state_names;
+        for (int j = 0; j < t.state_size(); ++j) {
+          const auto& st = t.state(j);
+          if (!is_identifier(st.name())) fail({{"state", j}, {"name"}}, "state name '" + st.name() + "' must be letters, digits and '_'");
+          else if (!state_names.insert(st.name()).second) fail({{"state", j}, {"name"}}, "duplicate state '" + st.name() + "'");
+          if (!(st.conductance_ps() >= 0 && std::isfinite(st.conductance_ps())))
+            fail({{"state", j}, {"conductance_pS"}}, "conductance must be ≥ 0 pS");
+          if (!(st.ca_fraction() >= 0 && st.ca_fraction() <= 1))
+            fail({{"state", j}, {"ca_fraction"}}, "Ca2+ fraction must be in [0, 1]");
+          if (st.conductance_ps() > 0 && !st.has_source())
+            fail({{"state", j}, {"source"}}, "give the source of the conductance (every number in agents/ has one)");
+          def.states.push_back({st.name(), st.conductance_ps(), st.reversal_mv(), st.ca_fraction(), st.internal()});
+        }
+        def.out.assign(def.states.size(), {});
+        for (int j = 0; j < t.transition_size(); ++j) {
+          const auto& tr = t.transition(j);
+          AgentTransitionDef d;
+          d.from = def.find_state(tr.from());
+          d.to = def.find_state(tr.to());
+          if (d.from < 0) fail({{"transition", j}, {"from"}}, "no state '" + tr.from() + "' in agent type '" + t.name() + "'");
+          if (d.to < 0) fail({{"transition", j}, {"to"}}, "no state '" + tr.to() + "' in agent type '" + t.name() + "'");
+          if (d.from >= 0 && d.from == d.to) fail({{"transition", j}, {"to"}}, "a transition must change the state");
+          if (!tr.has_source() || tr.source().empty())
+            fail({{"transition", j}, {"source"}}, "every transition needs a source for its numbers");
+          if (tr.has_ligand() == tr.has_rate_per_s())
+            fail({{"transition", j}}, "give exactly one of rate_per_s (first order) or ligand { } (binding)");
+          if (tr.has_rate_per_s()) {
+            d.rate = tr.rate_per_s();
+            if (!(std::isfinite(d.rate) && d.rate >= 0)) fail({{"transition", j}, {"rate_per_s"}}, "rate must be ≥ 0 per s");
+          }
+          if (tr.has_ligand()) {
+            d.ligand = tr.ligand().species();
+            d.rate = tr.ligand().kon_per_um_per_s();
+            if (d.ligand.empty()) fail({{"transition", j}, {"ligand"}, {"species"}}, "name the ligand");
+            if (!(std::isfinite(d.rate) && d.rate > 0))
+              fail({{"transition", j}, {"ligand"}, {"kon_per_uM_per_s"}}, "kon must be > 0 per µM per s");
+          }
+          if (tr.has_voltage()) {
+            const auto& v = tr.voltage();
+            if (v.has_efold_mv()) {
+              if (!(std::isfinite(v.efold_mv()) && v.efold_mv() != 0))
+                fail({{"transition", j}, {"voltage"}, {"efold_mV"}}, "e-fold voltage must be non-zero");
+              else d.voltage_per_mV = 1.0 / v.efold_mv();
+            } else if (v.has_z_delta()) {
+              // F/(R·T) in 1/mV at the scene's temperature.
+              const double f_over_rt = 96485.33212 / (8.314462618 * (m.temperature_C + 273.15)) / 1000.0;
+              d.voltage_per_mV = v.z_delta() * f_over_rt;
+            }
+          }
+          if (d.from >= 0 && d.to >= 0) {
+            def.out[static_cast<std::size_t>(d.from)].push_back(static_cast<int>(def.transitions.size()));
+            def.transitions.push_back(d);
+            transition_releases_.push_back(tr.releases());
+          }
+        }
+        origins_.push_back({agent_files_.size(), k});
+        m.agent_types.push_back(std::move(def));
+      }
+      agent_files_.push_back(std::move(file));
+    }
+  }
+
+  void compile_environment(Model& m) {
+    std::set<std::string> names;
+    for (int i = 0; i < s_.clamp_size(); ++i) {
+      const auto& c = s_.clamp(i);
+      auto field = [&](const char* f) { return std::vector<PathStep>{{"clamp", i}, {f}}; };
+      ClampDef def;
+      def.species = c.species();
+      if (c.species().empty()) error(field("species"), "name the clamped ligand, e.g. species: \"Mg\"");
+      else if (!names.insert(c.species()).second) error(field("species"), "'" + c.species() + "' is clamped twice");
+      switch (c.profile_case()) {
+        case scene::Clamp::kConstantUM:
+          def.profile = TimeProfile::constant_value(c.constant_um());
+          if (!(std::isfinite(c.constant_um()) && c.constant_um() >= 0))
+            error(field("constant_uM"), "a concentration must be ≥ 0 µM");
+          break;
+        case scene::Clamp::kSteps:
+          def.profile = steps_profile(c.steps().initial_um(), c.steps().time_s(), c.steps().um(),
+                                      {{"clamp", i}, {"steps"}}, "uM", 0, 1e9);
+          break;
+        case scene::Clamp::kInfusion: {
+          const auto& f = c.infusion();
+          def.profile.kind = TimeProfile::Kind::kInfusion;
+          def.profile.start_s = f.start_s();
+          def.profile.duration_s = f.duration_s();
+          def.profile.peak = f.peak_um();
+          def.profile.half_life_s = f.half_life_s();
+          const std::vector<PathStep> at{{"clamp", i}, {"infusion"}};
+          auto sub = [&](const char* name) {
+            auto p = at;
+            p.push_back({name});
+            return p;
+          };
+          if (!(std::isfinite(f.start_s()) && f.start_s() >= 0)) error(sub("start_s"), "infusion start must be ≥ 0 s");
+          if (!(f.has_duration_s() && std::isfinite(f.duration_s()) && f.duration_s() > 0))
+            error(sub("duration_s"), "infusion duration must be > 0 s");
+          if (!(f.has_peak_um() && std::isfinite(f.peak_um()) && f.peak_um() >= 0))
+            error(sub("peak_uM"), "peak concentration must be ≥ 0 µM");
+          if (!(f.has_half_life_s() && std::isfinite(f.half_life_s()) && f.half_life_s() > 0))
+            error(sub("half_life_s"), "elimination half-life must be > 0 s (e.g. ketamine ≈ 2.5 h = 9000 s)");
+          break;
+        }
+        default:
+          error({{"clamp", i}}, "give a profile: constant_uM, steps { } or infusion { }");
+      }
+      m.clamps.push_back(def);
+    }
+    if (s_.has_membrane_potential()) {
+      const auto& v = s_.membrane_potential();
+      m.membrane_potential_mV =
+          steps_profile(v.holding_mv(), v.time_s(), v.mv(), {{"membrane_potential"}}, "mV", -200, 200);
+    }
+  }
+
+  /// Piecewise-constant profile with increasing times and values in [lo, hi].
+  TimeProfile steps_profile(double initial, const pb::RepeatedField<double>& times,
+                            const pb::RepeatedField<double>& values, const std::vector<PathStep>& at,
+                            const char* value_field, double lo, double hi) {
+    TimeProfile p;
+    p.kind = TimeProfile::Kind::kSteps;
+    p.initial = initial;
+    auto sub = [&](const char* name, int index = -1) {
+      auto path = at;
+      path.push_back({name, index});
+      return path;
+    };
+    if (!(std::isfinite(initial) && initial >= lo && initial <= hi))
+      error(at, "initial value " + std::to_string(initial) + " is outside [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "]");
+    if (times.size() != values.size())
+      error(sub("time_s"), "give one " + std::string(value_field) + " per time_s (" + std::to_string(times.size()) +
+                               " times, " + std::to_string(values.size()) + " values)");
+    for (int k = 0; k < times.size() && k < values.size(); ++k) {
+      if (!(std::isfinite(times[k]) && times[k] >= 0)) error(sub("time_s", k), "times must be ≥ 0 s");
+      if (k > 0 && !(times[k] > times[k - 1])) error(sub("time_s", k), "times must increase");
+      if (!(std::isfinite(values[k]) && values[k] >= lo && values[k] <= hi))
+        error(sub(value_field, k), "value " + std::to_string(values[k]) + " is outside [" + std::to_string(lo) + ", " +
+                                       std::to_string(hi) + "]");
+      p.times.push_back(times[k]);
+      p.values.push_back(values[k]);
+    }
+    return p;
+  }
+
+  void resolve_agent_ligands(Model& m) {
+    std::vector<std::uint8_t> used(m.agent_types.size(), 0);
+    for (const auto& sp : m.species)
+      if (sp.agent_type >= 0) used[static_cast<std::size_t>(sp.agent_type)] = 1;
+    // Largest membrane potential the scene imposes, for the capture-probability check.
+    std::vector<double> potentials{m.membrane_potential_mV.kind == TimeProfile::Kind::kSteps
+                                       ? m.membrane_potential_mV.initial
+                                       : m.membrane_potential_mV.constant};
+    potentials.insert(potentials.end(), m.membrane_potential_mV.values.begin(), m.membrane_potential_mV.values.end());
+    std::size_t release_index = 0;
+    for (std::size_t t = 0; t < m.agent_types.size(); ++t) {
+      AgentTypeDef& type = m.agent_types[t];
+      const AgentOrigin origin = origins_[t];
+      const Locator& at = *agent_files_[origin.file]->locator;
+      for (std::size_t j = 0; j < type.transitions.size(); ++j, ++release_index) {
+        AgentTransitionDef& tr = type.transitions[j];
+        const std::string& releases = transition_releases_[release_index];
+        auto where = [&](const char* f) {
+          return std::vector<PathStep>{{"agent_type", origin.index}, {"transition", static_cast<int>(j)}, {f}};
+        };
+        if (!releases.empty()) {
+          const int s = m.find_species(releases);
+          if (s >= 0 && !m.species[static_cast<std::size_t>(s)].membrane) tr.releases_species = s;
+        }
+        if (tr.ligand.empty()) continue;
+        const int clamp = m.find_clamp(tr.ligand);
+        const int species = m.find_species(tr.ligand);
+        if (clamp >= 0 && species >= 0) {
+          if (used[t])
+            errors_.push_back(at.at(where("ligand"), "ligand '" + tr.ligand +
+                                                         "' is both clamped and a species in the scene; keep one"));
+        } else if (clamp >= 0) {
+          tr.ligand_source = LigandSource::kClamp;
+          tr.ligand_index = clamp;
+        } else if (species >= 0) {
+          const SpeciesDef& lig = m.species[static_cast<std::size_t>(species)];
+          if (lig.membrane || lig.diffusion_um2_per_s <= 0) {
+            if (used[t])
+              errors_.push_back(at.at(where("ligand"), "ligand '" + tr.ligand +
+                                                           "' must be a diffusing volume species or a clamp"));
+          } else {
+            tr.ligand_source = LigandSource::kParticle;
+            tr.ligand_index = species;
+            // Check the per-hit probability stays below 1 for every agent species of this type.
+            for (const auto& sp : m.species) {
+              if (sp.agent_type != static_cast<int>(t)) continue;
+              double worst = 0;
+              for (double v : potentials)
+                worst = std::max(worst, tr.rate / 602.214076 * std::exp(tr.voltage_per_mV * v) *
+                                            std::sqrt(kPi * m.dt_s / lig.diffusion_um2_per_s) /
+                                            (kPi * sp.capture_radius_um * sp.capture_radius_um));
+              if (worst > 1)
+                errors_.push_back(at.at(where("ligand"),
+                                        "binding of '" + tr.ligand + "' by species '" + sp.name +
+                                            "' needs a per-hit probability of " + std::to_string(worst) +
+                                            " > 1 at this dt; raise its capture_radius_um or lower simulation.dt_s"));
+            }
+          }
+        } else {
+          tr.ligand_source = LigandSource::kAbsent;
+          if (used[t])
+            warnings_.push_back(at.at(where("ligand"), "warning: ligand '" + tr.ligand +
+                                                           "' is neither clamped nor a species of the scene; this "
+                                                           "transition never fires"));
+        }
+      }
+    }
+  }
+
+  void compile_reactions(Model& m) {
+    for (int i = 0; i < s_.reaction_size(); ++i) {
+      const auto& r = s_.reaction(i);
+      auto field = [&](const char* f, int k = -1) { return std::vector<PathStep>{{"reaction", i}, {f, k}}; };
+      ReactionDef def;
+      bool ok = true;
+      auto volume_species = [&](const std::string& name, const std::vector<PathStep>& at) {
+        const int sp = species_ref(m, at, name);
+        if (sp >= 0 && m.species[static_cast<std::size_t>(sp)].membrane) {
+          error(at, "'" + name + "' is a membrane species; reactions here are among volume species "
+                                 "(membrane state changes belong in an agent type)");
+          return -1;
+        }
+        return sp;
+      };
+      for (int k = 0; k < r.reactant_size(); ++k) {
+        const int sp = volume_species(r.reactant(k), field("reactant", k));
+        ok = ok && sp >= 0;
+        def.reactants.push_back(sp);
+      }
+      for (int k = 0; k < r.product_size(); ++k) {
+        const int sp = volume_species(r.product(k), field("product", k));
+        ok = ok && sp >= 0;
+        def.products.push_back(sp);
+      }
+      if (r.reactant_size() < 1 || r.reactant_size() > 2) {
+        error(field("reactant"), "a reaction has one or two reactants");
+        continue;
+      }
+      if (r.product_size() > 2) {
+        error(field("product"), "at most two products");
+        continue;
+      }
+      if (!ok) continue;
+      if (r.reactant_size() == 1) {
+        if (!(r.has_rate_per_s() && std::isfinite(r.rate_per_s()) && r.rate_per_s() > 0))
+          error(field("rate_per_s"), "a unimolecular reaction needs rate_per_s > 0");
+        if (r.has_kon_per_um_per_s()) error(field("kon_per_uM_per_s"), "kon is for two reactants; use rate_per_s");
+        def.rate_per_s = r.rate_per_s();
+        m.reactions.push_back(def);
+        continue;
+      }
+      if (!(r.has_kon_per_um_per_s() && std::isfinite(r.kon_per_um_per_s()) && r.kon_per_um_per_s() > 0)) {
+        error(field("kon_per_uM_per_s"), "a bimolecular reaction needs kon_per_uM_per_s > 0");
+        continue;
+      }
+      const double d_sum = m.species[static_cast<std::size_t>(def.reactants[0])].diffusion_um2_per_s +
+                           m.species[static_cast<std::size_t>(def.reactants[1])].diffusion_um2_per_s;
+      if (d_sum <= 0) {
+        error(field("reactant"), "at least one reactant must diffuse for a bimolecular reaction");
+        continue;
+      }
+      // A + A: kon counts reaction events per volume as kon·[A]² (d[A]/dt = −2·kon·[A]²),
+      // while the pair search meets each unordered pair once: the radius is for 2·kon.
+      const bool same = def.reactants[0] == def.reactants[1];
+      def.kon_um3_per_s = per_uM_per_s_to_um3_per_s(r.kon_per_um_per_s());
+      const double k_pair = same ? 2 * def.kon_um3_per_s : def.kon_um3_per_s;
+      const std::string warning = rate_reproduction_warning(k_pair, d_sum, m.dt_s);
+      if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_per_uM_per_s"), "warning: " + warning));
+      try {
+        if (r.koff_per_s() > 0) {
+          if (def.products.size() != 1) {
+            error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
+            continue;
+          }
+          if (!(r.geminate_probability() >= 0 && r.geminate_probability() < 1)) {
+            error(field("geminate_probability"), "geminate probability must be in [0, 1)");
+            continue;
+          }
+          const ReversibleRadii radii = reversible_radii(k_pair, d_sum, m.dt_s, r.geminate_probability());
+          def.binding_radius_um = radii.binding_um;
+          def.koff_per_s = r.koff_per_s();
+          def.unbinding_radius_um = radii.unbinding_um;
+          m.reactions.push_back(def);
+          ReactionDef back;
+          back.reactants = def.products;
+          back.products = def.reactants;
+          back.rate_per_s = r.koff_per_s();
+          back.unbinding_radius_um = radii.unbinding_um;
+          m.reactions.push_back(back);
+        } else {
+          if (r.koff_per_s() < 0 || !std::isfinite(r.koff_per_s())) error(field("koff_per_s"), "koff must be ≥ 0");
+          def.binding_radius_um = binding_radius(k_pair, d_sum, m.dt_s);
+          m.reactions.push_back(def);
+        }
+      } catch (const std::exception& e) {
+        error(field("kon_per_uM_per_s"), std::string("cannot calibrate a binding radius: ") + e.what());
+      }
+    }
+  }
+
+  void compile_productions(Model& m) {
+    for (int i = 0; i < s_.production_size(); ++i) {
+      const auto& pr = s_.production(i);
+      auto field = [&](const char* f) { return std::vector<PathStep>{{"production", i}, {f}}; };
+      ProductionDef def;
+      def.species = species_ref(m, field("species"), pr.species());
+      def.rate_per_s = pr.rate_per_s();
+      if (!(pr.has_rate_per_s() && std::isfinite(def.rate_per_s) && def.rate_per_s >= 0))
+        error(field("rate_per_s"), "production rate must be ≥ 0 molecules per s");
+      if (def.species < 0) continue;
+      const bool membrane = m.species[static_cast<std::size_t>(def.species)].membrane;
+      if (pr.where_case() == scene::Production::kCompartment) {
+        def.compartment = m.geometry.find_compartment(pr.compartment());
+        if (membrane) error(field("compartment"), "'" + pr.species() + "' is a membrane species; produce it on a region");
+        else if (def.compartment < 0 || def.compartment == m.outer_compartment)
+          error(field("compartment"), "no bounded compartment named '" + pr.compartment() + "'" + compartment_list(m));
+      } else if (pr.where_case() == scene::Production::kRegion) {
+        def.region = m.geometry.find_region(pr.region());
+        if (!membrane) error(field("region"), "'" + pr.species() + "' is a volume species; produce it in a compartment");
+        else if (def.region < 0) error(field("region"), "no region named '" + pr.region() + "'" + region_list(m));
+      } else {
+        error({{"production", i}}, "say where: compartment: \"...\" or region: \"...\"");
+      }
+      m.productions.push_back(def);
+    }
+  }
+
+  void check_molecule_budget(const Model& m) {
+    // Known up front: placements and scheduled releases (Poisson releases, products
+    // and productions are bounded at run time by the same limit).
+    unsigned __int128 total = 0;
+    for (const auto& p : m.placements) total += p.count;
+    for (const auto& r : m.releases) total += static_cast<unsigned __int128>(r.count) * r.times_s.size();
+    if (total > m.max_molecules)
+      error({{"simulation"}, {"max_molecules"}},
+            "the scene would create " + std::to_string(static_cast<unsigned long long>(
+                                            std::min<unsigned __int128>(total, 0xFFFFFFFFFFFFFFFFull))) +
+                " molecules, more than max_molecules = " + std::to_string(m.max_molecules) +
+                "; lower the counts or raise the limit");
   }
 
   void compile_output(Model& m) {
@@ -588,6 +1045,9 @@ class SceneCompiler {
   std::vector<Diagnostic>& warnings_;
   bool geometry_ok_ = true;
   bool t_end_overridden_ = false;
+  std::vector<std::unique_ptr<AgentFile>> agent_files_;
+  std::vector<AgentOrigin> origins_;
+  std::vector<std::string> transition_releases_;  ///< per transition, in compile order
   std::unique_ptr<SpatialGrid> grid_;
 };
 

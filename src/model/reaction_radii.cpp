@@ -21,23 +21,15 @@ constexpr double kPi = std::numbers::pi;
 constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/sqrt(2π)
 
-#ifndef SPINESIM_RR_SPAN
-#define SPINESIM_RR_SPAN 10.0
-#endif
-#ifndef SPINESIM_RR_PANEL
-#define SPINESIM_RR_PANEL 1.25
-#endif
-#ifndef SPINESIM_RR_NODES
-#define SPINESIM_RR_NODES 8
-#endif
 // Grid beyond the binding radius (and beyond σ_u for the explicit-source solve), in units of s. The
 // kernel is negligible (< e^-40) beyond 9 s, and the rdf's deviation from its far-field form
-// 1 − a/r decays within a few s of σ_b, so 10 s is ample (checked against 14 and 20 s in development).
-constexpr double kSpan = SPINESIM_RR_SPAN;
+// 1 − a/r decays within a few s of σ_b, so 10 s is ample (20 s, or 0.5 s panels of 10 nodes, change
+// the rate by < 1e-11 relative for σ_b/s in [1e-6, 1e6]; checked in development).
+constexpr double kSpan = 10.0;
 // Composite Gauss–Legendre panels (width, nodes per panel): the integrands are Gaussians of unit width
 // times smooth functions, integrated to ~1e-11 by 8 nodes per 1.25 s.
-constexpr double kPanel = SPINESIM_RR_PANEL;
-constexpr int kNodesPerPanel = SPINESIM_RR_NODES;
+constexpr double kPanel = 1.25;
+constexpr std::size_t kNodesPerPanel = 8;
 // Kernel entries between nodes further apart than this are dropped (e^{-40.5} ≈ 2.6e-18).
 constexpr double kKernelCutoff = 9.0;
 
@@ -49,18 +41,19 @@ void require_positive(double v, const char* what) {
 /// Gauss–Legendre nodes and weights on [-1, 1] (Newton on the Legendre recurrence).
 struct GaussLegendre {
   std::vector<double> t, w;
-  explicit GaussLegendre(int n) : t(n), w(n) {
-    for (int i = 0; i < n; ++i) {
-      double x = std::cos(kPi * (i + 0.75) / (n + 0.5));
+  explicit GaussLegendre(std::size_t n) : t(n), w(n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      double x = std::cos(kPi * (static_cast<double>(i) + 0.75) / (static_cast<double>(n) + 0.5));
       double dp = 1;
       for (int it = 0; it < 100; ++it) {
         double p0 = 1, p1 = x;
-        for (int k = 2; k <= n; ++k) {
-          const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        for (std::size_t k = 2; k <= n; ++k) {
+          const double kd = static_cast<double>(k);
+          const double p2 = ((2 * kd - 1) * x * p1 - (kd - 1) * p0) / kd;
           p0 = p1;
           p1 = p2;
         }
-        dp = n * (x * p1 - p0) / (x * x - 1);
+        dp = static_cast<double>(n) * (x * p1 - p0) / (x * x - 1);
         const double dx = p1 / dp;
         x -= dx;
         if (std::abs(dx) < 1e-16) break;
@@ -307,9 +300,9 @@ double reduced_binding_radius(double kappa) {
 }
 
 std::string format(const char* fmt, double a, double b = 0, double c = 0, double d = 0, double e = 0,
-                   double f = 0, double g = 0) {
+                   double f = 0, double g = 0, double h = 0) {
   char buf[1024];
-  std::snprintf(buf, sizeof buf, fmt, a, b, c, d, e, f, g);
+  std::snprintf(buf, sizeof buf, fmt, a, b, c, d, e, f, g, h);
   return buf;
 }
 
@@ -390,14 +383,18 @@ std::string rate_reproduction_warning(double k_um3_per_s, double d_sum_um2_per_s
   const double sigma_b = binding_radius(k_um3_per_s, d_sum_um2_per_s, dt_s);
   if (sigma_b <= s) return {};
   const double smol = k_um3_per_s / (4 * kPi * d_sum_um2_per_s);
+  // σ_b = s exactly when the reduced rate k·dt/s³ equals κ(1) ≈ 2.7239; since k·dt/s³ = k/((2D)^1.5 √dt),
+  // σ_b ≤ s holds for dt ≥ (k / (κ(1) (2D)^1.5))².
+  static const double kappa_at_step = solve_irreversible(1.0).kappa;
+  const double dt_min = std::pow(k_um3_per_s / (kappa_at_step * std::pow(2 * d_sum_um2_per_s, 1.5)), 2);
   return format(
       "k = %.4g um^3/s (%.4g /(M s)) needs binding radius sigma_b = %.4g um, larger than the rms step "
       "s = sqrt(2 D dt) = %.4g um (D = %.4g um^2/s, dt = %.4g s): the reaction is diffusion-limited at this "
-      "time step. No dt can bring sigma_b below the Smoluchowski radius k/(4 pi D) = %.4g um; if that "
-      "exceeds the molecules' real contact distance the rate is faster than diffusion allows and cannot "
-      "be reproduced physically. Otherwise the rate holds only after ~(sigma_b/s)^2 steps of pair "
-      "relaxation; a larger dt makes the step longer than sigma_b.",
-      k_um3_per_s, k_um3_per_s * 6.02214076e8, sigma_b, s, d_sum_um2_per_s, dt_s, smol);
+      "time step, and sigma_b <= s would need dt >= %.4g s. No dt brings sigma_b below the Smoluchowski "
+      "radius k/(4 pi D) = %.4g um: if that exceeds the molecules' real contact distance, this rate is "
+      "faster than diffusion allows and cannot be reproduced physically; otherwise it is reproduced only "
+      "after ~(sigma_b/s)^2 steps of pair relaxation.",
+      k_um3_per_s, k_um3_per_s * 6.02214076e8, sigma_b, s, d_sum_um2_per_s, dt_s, dt_min, smol);
 }
 
 double per_molar_per_s_to_um3_per_s(double k) { return k / 6.02214076e8; }
