@@ -944,16 +944,18 @@ class SceneCompiler {
       const bool same = def.reactants[0] == def.reactants[1];
       def.kon_um3_per_s = per_uM_per_s_to_um3_per_s(r.kon_per_um_per_s());
       const double k_pair = same ? 2 * def.kon_um3_per_s : def.kon_um3_per_s;
-      const std::string warning = rate_reproduction_warning(k_pair, d_sum, m.dt_s);
-      if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_per_uM_per_s"), "warning: " + warning));
+      if (!(m.dt_s > 0)) continue;  // reported with simulation.dt_s
       try {
+        const std::string warning = rate_reproduction_warning(k_pair, d_sum, m.dt_s);
+        if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_per_uM_per_s"), "warning: " + warning));
         if (r.koff_per_s() > 0) {
           if (def.products.size() != 1) {
             error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
             continue;
           }
-          if (!(r.geminate_probability() >= 0 && r.geminate_probability() < 1)) {
-            error(field("geminate_probability"), "geminate probability must be in [0, 1)");
+          if (!(r.geminate_probability() > 0 && r.geminate_probability() < 1)) {
+            error(field("geminate_probability"),
+                  "geminate probability must be in (0, 1): 0 would need products placed infinitely far apart");
             continue;
           }
           const ReversibleRadii radii = reversible_radii(k_pair, d_sum, m.dt_s, r.geminate_probability());

@@ -30,6 +30,8 @@ constexpr double kSpan = 10.0;
 // times smooth functions, integrated to ~1e-11 by 8 nodes per 1.25 s.
 constexpr double kPanel = 1.25;
 constexpr std::size_t kNodesPerPanel = 8;
+// reversible_rate_for_radii solves the explicit-source rdf only while σ_u − σ_b ≤ this (in s): ~13k nodes.
+constexpr double kMaxExplicitSourceDistance = 2000.0;
 // Kernel entries between nodes further apart than this are dropped (e^{-40.5} ≈ 2.6e-18).
 constexpr double kKernelCutoff = 9.0;
 
@@ -90,8 +92,7 @@ double p_inside(double r, double sigma) {
     // Closed form cancels catastrophically for small sigma (result ~ σ³); integrate instead.
     const GaussLegendre& gl = ball_rule();
     double sum = 0;
-    for (std::size_t m = 0; m < gl.t.size(); ++m)
-      sum += gl.w[m] * radial_kernel(r, 0.5 * sigma * (1 + gl.t[m]));
+    for (std::size_t m = 0; m < gl.t.size(); ++m) sum += gl.w[m] * radial_kernel(r, 0.5 * sigma * (1 + gl.t[m]));
     return 0.5 * sigma * sum;
   }
   if (r == 0) return std::erf(sigma * kInvSqrt2) - 2 * sigma * std::exp(-0.5 * sigma * sigma) * kInvSqrt2Pi;
@@ -232,6 +233,13 @@ IrreversibleRdf solve_irreversible(double sigma) {
 /// the grid [σ_b, max(σ_b, σ_u) + span]. Unknown h = 1 − g (continuous part):
 ///   h = p_inside + A h − κ S,   κ = Σ c_j (1 − h_j) + κ p_inside(σ_u).
 double reversible_kappa(double sigma_b, double sigma_u) {
+  if (sigma_u - sigma_b > kMaxExplicitSourceDistance) {
+    // Grid would be huge; use the superposition identity κ_rev = κ_irr/(1 − p_gem) instead (agrees
+    // with the explicit solve to ~1e-7 or better where both are affordable).
+    const IrreversibleRdf rdf = solve_irreversible(sigma_b);
+    const double escape = 1 - rdf.eventual_reaction_probability(sigma_u);
+    return escape > 0 ? rdf.kappa / escape : std::numeric_limits<double>::infinity();
+  }
   const Grid g = make_grid(sigma_b, std::max(sigma_b, sigma_u) - sigma_b + kSpan);
   const std::size_t n = g.x.size();
   std::vector<std::vector<double>> rhs(2, std::vector<double>(n));
@@ -299,8 +307,8 @@ double reduced_binding_radius(double kappa) {
   return std::exp(bracketed_root(f, lo, hi, flo, fhi, 1e-13));
 }
 
-std::string format(const char* fmt, double a, double b = 0, double c = 0, double d = 0, double e = 0,
-                   double f = 0, double g = 0, double h = 0) {
+std::string format(const char* fmt, double a, double b = 0, double c = 0, double d = 0, double e = 0, double f = 0,
+                   double g = 0, double h = 0) {
   char buf[1024];
   std::snprintf(buf, sizeof buf, fmt, a, b, c, d, e, f, g, h);
   return buf;
@@ -356,11 +364,11 @@ ReversibleRadii reversible_radii(double kon_um3_per_s, double d_sum_um2_per_s, d
   const IrreversibleRdf rdf = solve_irreversible(sigma_b);
   const double p_max = rdf.eventual_reaction_probability(0);
   if (p > p_max)
-    throw std::invalid_argument(format(
-        "reaction radii: geminate probability %.4g is unattainable: at dt = %.4g s (rms step %.4g um, "
-        "binding radius %.4g um) even products placed at zero separation rebind with probability only "
-        "%.4g; the time step is too large for this geminate probability (reduce dt or p_gem)",
-        p, dt_s, s, sigma_b * s, p_max));
+    throw std::invalid_argument(
+        format("reaction radii: geminate probability %.4g is unattainable: at dt = %.4g s (rms step %.4g um, "
+               "binding radius %.4g um) even products placed at zero separation rebind with probability only "
+               "%.4g; the time step is too large for this geminate probability (reduce dt or p_gem)",
+               p, dt_s, s, sigma_b * s, p_max));
   // Eventual-reaction probability decreases with the starting separation; solve in log form.
   auto f = [&](double r) { return std::log(p) - std::log(rdf.eventual_reaction_probability(r)); };
   double lo = 0, flo = f(0), hi = std::max(1.0, sigma_b), fhi = f(hi);
@@ -397,7 +405,11 @@ std::string rate_reproduction_warning(double k_um3_per_s, double d_sum_um2_per_s
       k_um3_per_s, k_um3_per_s * 6.02214076e8, sigma_b, s, d_sum_um2_per_s, dt_s, dt_min, smol);
 }
 
-double per_molar_per_s_to_um3_per_s(double k) { return k / 6.02214076e8; }
-double per_uM_per_s_to_um3_per_s(double k) { return k / 602.214076; }
+double per_molar_per_s_to_um3_per_s(double k) {
+  return k / 6.02214076e8;
+}
+double per_uM_per_s_to_um3_per_s(double k) {
+  return k / 602.214076;
+}
 
 }  // namespace spinesim

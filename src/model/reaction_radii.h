@@ -73,10 +73,10 @@ ReversibleRadii reversible_radii(double kon_um3_per_s, double d_sum_um2_per_s, d
 /// Forward rate constant (µm³/s) of a reversible reaction with binding radius sigma_b_um and unbinding
 /// radius sigma_u_um (µm, ≥ 0), from the steady-state rdf with the unbinding source at σ_u (every
 /// absorbed pair is re-injected at σ_u: equilibrium). Returns +infinity if p_gem rounds to 1.
-/// Cost grows with the grid [σ_b, max(σ_b, σ_u) + 10 s]: ~0.2 ms for σ_u within a few s of σ_b.
+/// Cost grows with the grid [σ_b, max(σ_b, σ_u) + 10 s]: ~0.2 ms for σ_u within a few s of σ_b; beyond
+/// σ_u − σ_b > 2000 s it uses the identity k_irr/(1 − p_gem) instead.
 /// Throws std::invalid_argument for invalid inputs.
-double reversible_rate_for_radii(double sigma_b_um, double sigma_u_um, double d_sum_um2_per_s,
-                                 double dt_s);
+double reversible_rate_for_radii(double sigma_b_um, double sigma_u_um, double d_sum_um2_per_s, double dt_s);
 
 /// Geminate recombination probability (eventual, 0..1) of a pair placed at separation sigma_u_um (µm,
 /// ≥ 0) when the binding radius is sigma_b_um (µm). Throws std::invalid_argument for invalid inputs.

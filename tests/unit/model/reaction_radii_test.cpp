@@ -45,8 +45,7 @@ TEST_CASE("Smoluchowski limit: s << sigma_b gives k -> 4 pi D sigma_b") {
   const double c = 1.4603545088095868 / std::sqrt(2 * kPi);
   for (double ratio : {30.0, 200.0}) {
     const double sigma = ratio * s;
-    CHECK(rate_for_binding_radius(sigma, d, dt) / (4 * kPi * d * (sigma - c * s)) ==
-          doctest::Approx(1).epsilon(1e-5));
+    CHECK(rate_for_binding_radius(sigma, d, dt) / (4 * kPi * d * (sigma - c * s)) == doctest::Approx(1).epsilon(1e-5));
   }
 }
 
@@ -57,15 +56,14 @@ TEST_CASE("agrees with Andrews & Bray's tabulated steady-state rates (Smoldyn rx
   struct Row {
     double ln_s_over_sigma, table;
   };
-  for (const Row r : {Row{3.0, 4.188584}, Row{1.0, 4.054173}, Row{0.0, 2.7239775}, Row{-1.0, 0.668167},
-                      Row{-2.0, 0.1061375}}) {
+  for (const Row r :
+       {Row{3.0, 4.188584}, Row{1.0, 4.054173}, Row{0.0, 2.7239775}, Row{-1.0, 0.668167}, Row{-2.0, 0.1061375}}) {
     CAPTURE(r.ln_s_over_sigma);
     CHECK(reduced_rate_over_sigma3(std::exp(-r.ln_s_over_sigma)) == doctest::Approx(r.table).epsilon(0.005));
   }
   const double sigma = 1.0;  // s = σ_b
   CHECK(reversible_rate_for_radii(sigma, sigma, kD, kDt) == doctest::Approx(4.036667).epsilon(0.005));
-  CHECK(reversible_rate_for_radii(sigma, std::exp(0.2) * sigma, kD, kDt) ==
-        doctest::Approx(3.889954).epsilon(0.005));
+  CHECK(reversible_rate_for_radii(sigma, std::exp(0.2) * sigma, kD, kDt) == doctest::Approx(3.889954).epsilon(0.005));
   // σ_u = 0 (Smoldyn table `yb`, first row): products placed on top of each other.
   CHECK(reversible_rate_for_radii(sigma, 0.0, kD, kDt) == doctest::Approx(4.473512).epsilon(0.005));
   // The table entry at s = σ_b is what largest_rate_within_rms_step returns in these units.
