@@ -32,7 +32,8 @@ const char* kRunHelp = R"(usage: spinesim run SCENE --out DIR [--seed S] [--thre
 
 Runs SCENE (protobuf text format, see docs/scene-format.md) and writes into DIR:
   counts.csv             time_s, then molecules per species@compartment / species@region,
-                         and cumulative absorbed:/crossed: counts per region
+                         agent states, open channels, current and Ca2+ influx, and cumulative
+                         absorbed: and crossed_in:/crossed_out: counts per region
   frames/NNNNN.vtp       molecule positions with species, state, region arrays
   frames.pvd             the frames as one ParaView time series
   mesh.vtp               the surfaces with region ids
@@ -110,20 +111,20 @@ class FrameObserver final : public Observer {
   fs::path dir_;
   PvdWriter pvd_;
   std::size_t count_ = 0;
-
- public:
-  std::size_t count() const { return count_; }
 };
 
-/// Deletes frames/NNNNN.vtp files numbered `first` and above: leftovers of a longer
-/// run that an --overwrite run replaced.
-void remove_stale_frames(const fs::path& run_dir, std::size_t first) {
-  std::error_code ec;
-  for (std::size_t k = first;; ++k) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%05zu.vtp", k);
-    if (!fs::remove(run_dir / "frames" / name, ec)) break;
+/// Moves the finished run in `fresh` over the earlier run in `dir`: files of the
+/// earlier run that the new one does not have (frames of a longer run, a render) go.
+void replace_run(const fs::path& fresh, const fs::path& dir) {
+  for (const char* f : {"counts.csv", "frames.pvd", "mesh.vtp", "scene.resolved.pbtxt", "run.json", "render.png"}) {
+    std::error_code ec;
+    if (fs::exists(fresh / f)) fs::rename(fresh / f, dir / f);
+    else fs::remove(dir / f, ec);
   }
+  std::error_code ec;
+  fs::remove_all(dir / "frames", ec);
+  if (fs::exists(fresh / "frames")) fs::rename(fresh / "frames", dir / "frames");
+  fs::remove_all(fresh, ec);
 }
 
 std::string command_line(int argc, char** argv) {
@@ -143,7 +144,7 @@ int run_command(int argc, char** argv) {
   if (args.positional().size() != 1) throw UsageError("run needs exactly one SCENE file");
   if (!args.has("out")) throw UsageError("run needs --out DIR (the run directory to write)");
   const fs::path scene_file = args.positional()[0];
-  const fs::path out = *args.get("out");
+  const fs::path out_dir = *args.get("out");
   SceneOverrides ov;
   if (args.has("seed")) ov.seed = args.get_u64("seed", 1);
   if (args.has("t-end")) {
@@ -154,11 +155,15 @@ int run_command(int argc, char** argv) {
   const int threads = static_cast<int>(args.get_int("threads", hw, 1, 1024));
   const bool quiet = args.has("quiet");
   const bool overwrite = args.has("overwrite");
-  if (!overwrite)
-    for (const char* f : {"run.json", "counts.csv", "frames.pvd"})
-      if (fs::exists(out / f))
-        throw UsageError(out.string() + " already holds a run (" + f +
-                         "); choose another --out directory or pass --overwrite to replace it");
+  bool holds_run = false;
+  for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
+  if (holds_run && !overwrite)
+    throw UsageError(out_dir.string() + " already holds a run; choose another --out directory or pass --overwrite "
+                                        "to replace it");
+  // Replacing a run: write the new one beside it and swap only when it has finished,
+  // so a run that fails leaves the earlier one whole.
+  const fs::path out = holds_run ? fs::path(out_dir.string() + ".partial") : out_dir;
+  if (holds_run) fs::remove_all(out);
 
   const auto wall_start = std::chrono::steady_clock::now();
   LoadedScene loaded = load_scene(scene_file, ov);
@@ -231,32 +236,25 @@ int run_command(int argc, char** argv) {
       .add("wall_time_s", wall);
   atomic_write(out / "run.json", info.str());
 
-  bool rendered = false;
   if (model.render_png && frames) {
     if (std::getenv("DISPLAY") == nullptr) {
       std::cerr << "spinesim: no X display, so no render.png; run under xvfb-run -a or use `spinesim render` later\n";
     } else {
       try {
         render_run(out, out / "render.png", RenderOptions{});
-        rendered = true;
       } catch (const std::exception& e) {
         std::cerr << "spinesim: render.png not written: " << e.what() << "\n";
       }
     }
   }
-  if (overwrite) {
-    remove_stale_frames(out, frames ? frames->count() : 0);
-    std::error_code ec;
-    if (!rendered) fs::remove(out / "render.png", ec);
-    if (!frames) fs::remove(out / "frames.pvd", ec);
-  }
+  if (holds_run) replace_run(out, out_dir);
   if (!quiet) {
     std::cerr << "spinesim: done in " << wall << " s (" << sim.stats().steps << " Brownian steps, "
               << sim.stats().events << " events).\n";
   }
-  std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  counts.csv, frames.pvd ("
+  std::cout << "Outputs in " << fs::absolute(out_dir).string() << ":\n  counts.csv, frames.pvd ("
             << "frames/*.vtp), mesh.vtp, "
-            << "scene.resolved.pbtxt, run.json" << (fs::exists(out / "render.png") ? ", render.png" : "") << "\n";
+            << "scene.resolved.pbtxt, run.json" << (fs::exists(out_dir / "render.png") ? ", render.png" : "") << "\n";
   return kExitOk;
 }
 

@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
     return kExitInput;
   }
   const std::string verb = argv[1];
+#if defined(SPINESIM_REQUIRES_AVX2) && (defined(__x86_64__) || defined(__i386__))
+  // The diffusion kernel is built for x86-64-v3; fail clearly rather than with SIGILL.
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    std::cerr << "spinesim: this build needs a processor with AVX2 and FMA (x86-64-v3); rebuild with "
+                 "-DSPINESIM_NATIVE_MATH=OFF for older processors\n";
+    return kExitInternal;
+  }
+#endif
   if (verb == "--help" || verb == "-h" || verb == "help") {
     std::cout << kHelp;
     return kExitOk;

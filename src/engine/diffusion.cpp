@@ -142,7 +142,7 @@ StepOutcome move_volume(const DiffusionContext& ctx, std::size_t i, int species,
         p = x;
         return StepOutcome::kAbsorbed;
       case SurfaceBehaviour::kTransmit: {
-        ++tally.crossed[key];
+        ++tally.crossed[2 * key + (from_front ? 0 : 1)];
         compartment = g.triangle_sides[tri][from_front ? 1 : 0];
         const Vec3 to_side = from_front ? -n : n;
         p = x + to_side * kWallOffsetUm;

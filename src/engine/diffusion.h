@@ -64,16 +64,15 @@ struct DiffusionContext {
 /// Surface counters accumulated by one worker over its molecules; integer sums
 /// commute, so merging tallies in any order gives the same totals.
 struct SurfaceTally {
-  std::vector<std::uint64_t> absorbed, crossed;  ///< index region * S + species
+  std::vector<std::uint64_t> absorbed;  ///< index region * S + species
+  std::vector<std::uint64_t> crossed;   ///< index (region * S + species) * 2 + direction (0: front → back)
   void reset(std::size_t n) {
     absorbed.assign(n, 0);
-    crossed.assign(n, 0);
+    crossed.assign(2 * n, 0);
   }
   void add_to(std::vector<std::uint64_t>& a, std::vector<std::uint64_t>& c) const {
-    for (std::size_t i = 0; i < absorbed.size(); ++i) {
-      a[i] += absorbed[i];
-      c[i] += crossed[i];
-    }
+    for (std::size_t i = 0; i < absorbed.size(); ++i) a[i] += absorbed[i];
+    for (std::size_t i = 0; i < crossed.size(); ++i) c[i] += crossed[i];
   }
 };
 

@@ -42,7 +42,7 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
   cell_compartment_.assign(grid_->cell_count(), -2);
   const std::size_t counters = g.region_names.size() * model_.species.size();
   world_.absorbed.assign(counters, 0);
-  world_.crossed.assign(counters, 0);
+  world_.crossed.assign(2 * counters, 0);
   init_reactions();
   place_initial();
   init_agents();
@@ -118,7 +118,6 @@ void Simulator::add_membrane_on_region(int species, std::uint64_t count, int reg
 }
 
 void Simulator::place_initial() {
-  const Geometry& g = model_.geometry;
   std::uint64_t total = 0;
   for (const auto& p : model_.placements) total += p.count;
   for (const auto& r : model_.releases) total += r.count * r.times_s.size();

@@ -92,7 +92,9 @@ struct World {
   MembraneMolecules membrane;
   std::uint32_t next_id = 0;
   std::uint64_t step_count = 0;  ///< Brownian steps taken so far (keys diffusion streams)
-  /// Cumulative per (region, species): molecules absorbed / transmitted. Index r * S + s.
+  /// Cumulative per (region r, species s): molecules absorbed, index r·S + s; and
+  /// transmitted, index (r·S + s)·2 + d with d = 0 from the front (normal) side to
+  /// the back, d = 1 from back to front.
   std::vector<std::uint64_t> absorbed, crossed;
   /// Cumulative per species: Ca2+ ions that entered through its agents' conducting
   /// states (integrated exactly between state changes), and charge in pC.

@@ -55,8 +55,10 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
         spec_.push_back({Column::kAbsorbed, s, static_cast<int>(r)});
         columns_.push_back("absorbed:" + model.species[s].name + "@" + g.region_names[r]);
       } else if (b == SurfaceBehaviour::kTransmit) {
-        spec_.push_back({Column::kCrossed, s, static_cast<int>(r)});
-        columns_.push_back("crossed:" + model.species[s].name + "@" + g.region_names[r]);
+        spec_.push_back({Column::kCrossedIn, s, static_cast<int>(r)});
+        columns_.push_back("crossed_in:" + model.species[s].name + "@" + g.region_names[r]);
+        spec_.push_back({Column::kCrossedOut, s, static_cast<int>(r)});
+        columns_.push_back("crossed_out:" + model.species[s].name + "@" + g.region_names[r]);
       }
     }
   text_ = "time_s";
@@ -103,8 +105,11 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
       case Column::kAbsorbed:
         v = w.absorbed[c.place * n_species + c.species];
         break;
-      case Column::kCrossed:
-        v = w.crossed[c.place * n_species + c.species];
+      case Column::kCrossedIn:
+        v = w.crossed[2 * (c.place * n_species + c.species)];
+        break;
+      case Column::kCrossedOut:
+        v = w.crossed[2 * (c.place * n_species + c.species) + 1];
         break;
       case Column::kAgentState:
         v = in_state[c.species * max_states_ + c.place];

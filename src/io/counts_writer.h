@@ -24,7 +24,7 @@ class CountsWriter final : public Observer {
 
  private:
   struct Column {
-    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossed, kAgentState, kOpen, kCurrent, kCaIons } kind;
+    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossedIn, kCrossedOut, kAgentState, kOpen, kCurrent, kCaIons } kind;
     int species, place;  // place = compartment or region
   };
   const Model& model_;

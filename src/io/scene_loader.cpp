@@ -373,6 +373,10 @@ class SceneCompiler {
       try {
         const fs::path path = resolve(mk.file());
         resolved_files[mk.file()] = fs::absolute(path).lexically_normal().string();
+        if (!(std::isfinite(mk.scale_to_um()) && mk.scale_to_um() > 0)) {
+          error(field("scale_to_um"), "scale must be > 0");
+          continue;
+        }
         TriangleMesh marker = read_surface_mesh(path);
         for (auto& v : marker.vertices) v = v * mk.scale_to_um();
         orient_outward(marker, path.string());
@@ -492,7 +496,17 @@ class SceneCompiler {
         targets.push_back(s);
       }
       const auto type = static_cast<SurfaceBehaviour>(sc.type());
-      for (int s : targets) m.surface_behaviour[static_cast<std::size_t>(region) * m.species.size() + s] = type;
+      for (int s : targets) {
+        const auto key = std::make_pair(region, s);
+        if (auto it = surface_class_seen_.find(key); it != surface_class_seen_.end()) {
+          error(field("region"), "surface_class[" + std::to_string(it->second) + "] already sets how '" +
+                                     m.species[static_cast<std::size_t>(s)].name + "' meets region '" + sc.region() +
+                                     "'; keep one");
+          continue;
+        }
+        surface_class_seen_[key] = i;
+        m.surface_behaviour[static_cast<std::size_t>(region) * m.species.size() + static_cast<std::size_t>(s)] = type;
+      }
     }
   }
 
@@ -1030,6 +1044,15 @@ class SceneCompiler {
       error({{"output"}, {"counts_interval_s"}}, "counts interval must be > 0 s");
     if (!(std::isfinite(m.frame_interval_s) && m.frame_interval_s >= 0))
       error({{"output"}, {"frame_interval_s"}}, "frame interval must be ≥ 0 s (0 = no frames)");
+    // Guards against unit slips that would write millions of rows or files.
+    if (m.counts_interval_s > 0 && m.t_end_s / m.counts_interval_s > 1e7)
+      error({{"output"}, {"counts_interval_s"}},
+            "this writes " + std::to_string(static_cast<long long>(m.t_end_s / m.counts_interval_s)) +
+                " rows (more than 10^7); use a longer interval");
+    if (m.frame_interval_s > 0 && m.t_end_s / m.frame_interval_s > 1e5)
+      error({{"output"}, {"frame_interval_s"}},
+            "this writes " + std::to_string(static_cast<long long>(m.t_end_s / m.frame_interval_s)) +
+                " frames (more than 10^5); use a longer interval or 0 for none");
     if (o.count_species_size() == 0) {
       for (std::size_t s = 0; s < m.species.size(); ++s) m.count_species.push_back(static_cast<int>(s));
     }
@@ -1050,6 +1073,7 @@ class SceneCompiler {
   std::vector<std::unique_ptr<AgentFile>> agent_files_;
   std::vector<AgentOrigin> origins_;
   std::vector<std::string> transition_releases_;  ///< per transition, in compile order
+  std::map<std::pair<int, int>, int> surface_class_seen_;  ///< (region, species) → surface_class index
   std::unique_ptr<SpatialGrid> grid_;
 };
 
