@@ -1,5 +1,6 @@
-// `spinesim bench diffusion`: molecule-steps per second for volume molecules in the
-// parametric spine (with wall reflections) and membrane molecules walking on it.
+// `spinesim bench`: molecule-steps per second for Brownian diffusion in the
+// parametric spine (with wall reflections) and on its membrane; the cost of
+// bimolecular reactions relative to pure diffusion; and any scene end to end.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +9,8 @@
 #include "engine/parallel/tbb_stepper.h"
 #include "engine/simulator.h"
 #include "geometry/spine_builder.h"
+#include "io/scene_loader.h"
+#include "model/reaction_radii.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -26,9 +29,110 @@ membrane. Placement time is excluded. T = 1 uses the serial reference stepper.
 --grid-cell-um sets the spatial-grid cell (default: automatic, about one step SD);
 --diffusion-um2-per-s and --dt-s change the species and step (defaults above).
 
+       spinesim bench reactions [--molecules N] [--steps S] [--threads T] [--kon-per-uM-per-s K]
+
+A + B → C with N molecules of each (default 20,000) in a 1 µm³ reflective box
+(D = 100 µm²/s for all, dt = 1 µs, kon default 1 µM⁻¹s⁻¹ calibrated to a binding
+radius by Andrews & Bray), run through the full scheduler; then the same molecules
+without the reaction. Reports molecule-steps/s of both, their ratio, and reactions/s.
+
+       spinesim bench scene SCENE [--t-end T] [--threads T]
+
+Runs SCENE without writing outputs and reports molecule-steps/s and events/s
+(scheduler events, agent transitions, ligand captures and reactions).
+
 Example:
   spinesim bench diffusion --molecules 100000 --steps 200 --threads 2
+  spinesim bench reactions --threads 2
+  spinesim bench scene scenes/single_quantum.pbtxt --t-end 0.002
 )";
+
+std::unique_ptr<Stepper> make_stepper(int threads) {
+  if (threads == 1) return std::make_unique<SerialStepper>();
+  return make_tbb_stepper(threads);
+}
+
+/// Events of every kind the scheduler handled.
+std::uint64_t all_events(const SchedulerStats& s) { return s.events + s.agent_transitions + s.captures + s.reactions; }
+
+int bench_reactions(const Args& args) {
+  const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 20000, 1, 10'000'000));
+  const auto steps = static_cast<std::uint64_t>(args.get_int("steps", 200, 1, 1'000'000'000));
+  const int threads = static_cast<int>(args.get_int("threads", 1, 1, 1024));
+  const double kon = args.get_double("kon-per-uM-per-s", 1.0, 1e-12);
+  Model m;
+  m.name = "bench_reactions";
+  TriangleMesh box;
+  for (int k = 0; k < 8; ++k) box.vertices.push_back({(k & 1) ? 1.0 : 0.0, (k & 2) ? 1.0 : 0.0, (k & 4) ? 1.0 : 0.0});
+  box.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
+                   {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  m.geometry.add_surface(box, "box_wall", "box_wall", "box", "extracellular");
+  m.outer_compartment = m.geometry.find_compartment("extracellular");
+  m.dt_s = 1e-6;
+  m.t_end_s = static_cast<double>(steps) * m.dt_s;
+  m.max_molecules = 3 * n;
+  for (const char* name : {"A", "B", "C"}) {
+    SpeciesDef s;
+    s.name = name;
+    s.diffusion_um2_per_s = 100;
+    m.species.push_back(s);
+  }
+  m.surface_behaviour.assign(m.geometry.region_names.size() * m.species.size(), SurfaceBehaviour::kReflect);
+  const int box_compartment = m.geometry.find_compartment("box");
+  for (int sp : {0, 1}) m.placements.push_back({sp, n, PlacementDef::Where::kCompartment, box_compartment, {}, -1});
+  ReactionDef r;
+  r.reactants = {0, 1};
+  r.products = {2};
+  r.kon_um3_per_s = per_uM_per_s_to_um3_per_s(kon);
+  r.binding_radius_um = binding_radius(r.kon_um3_per_s, 200, m.dt_s);
+  auto run = [&](const Model& model, SchedulerStats& stats) {
+    Simulator sim(model, make_stepper(threads));
+    const auto t0 = std::chrono::steady_clock::now();
+    sim.run();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats = sim.stats();
+    return secs;
+  };
+  SchedulerStats pure_stats, react_stats;
+  const double pure = run(m, pure_stats);
+  m.reactions.push_back(r);
+  const double react = run(m, react_stats);
+  const double pure_rate = static_cast<double>(pure_stats.molecule_steps) / pure;
+  const double react_rate = static_cast<double>(react_stats.molecule_steps) / react;
+  std::printf("workload=reactions A+B->C molecules_each=%llu steps=%llu threads=%d kon_per_uM_per_s=%g "
+              "binding_radius_um=%.4g\n",
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(steps), threads, kon,
+              r.binding_radius_um);
+  std::printf("pure_diffusion molecule_steps_per_s=%.4g\n", pure_rate);
+  std::printf("with_reaction molecule_steps_per_s=%.4g reactions=%llu reactions_per_s=%.4g\n", react_rate,
+              static_cast<unsigned long long>(react_stats.reactions),
+              static_cast<double>(react_stats.reactions) / react);
+  std::printf("cost_ratio=%.3f (reaction / pure diffusion per molecule-step)\n", pure_rate / react_rate);
+  return kExitOk;
+}
+
+int bench_scene(const Args& args) {
+  if (args.positional().size() != 2) throw UsageError("bench scene needs a SCENE file");
+  SceneOverrides ov;
+  if (args.has("t-end")) ov.t_end_s = args.get_double("t-end", 0, 1e-12);
+  const int threads = static_cast<int>(args.get_int("threads", 1, 1, 1024));
+  const LoadedScene loaded = load_scene(args.positional()[1], ov);
+  Simulator sim(loaded.model, make_stepper(threads));
+  const auto t0 = std::chrono::steady_clock::now();
+  sim.run();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const SchedulerStats& s = sim.stats();
+  std::printf("workload=scene scene=%s t_end_s=%g threads=%d wall_s=%.3f\n", args.positional()[1].c_str(),
+              loaded.model.t_end_s, threads, secs);
+  std::printf("brownian_steps=%llu molecule_steps=%llu events=%llu agent_transitions=%llu captures=%llu "
+              "reactions=%llu\n",
+              static_cast<unsigned long long>(s.steps), static_cast<unsigned long long>(s.molecule_steps),
+              static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.agent_transitions),
+              static_cast<unsigned long long>(s.captures), static_cast<unsigned long long>(s.reactions));
+  std::printf("molecule_steps_per_s=%.4g events_per_s=%.4g\n", static_cast<double>(s.molecule_steps) / secs,
+              static_cast<double>(all_events(s)) / secs);
+  return kExitOk;
+}
 }  // namespace
 
 int bench_command(int argc, char** argv) {
@@ -45,9 +149,13 @@ int bench_command(int argc, char** argv) {
              {"geometry"},
              {"grid-cell-um"},
              {"diffusion-um2-per-s"},
-             {"dt-s"}});
+             {"dt-s"},
+             {"kon-per-uM-per-s"},
+             {"t-end"}});
+  if (!args.positional().empty() && args.positional()[0] == "reactions") return bench_reactions(args);
+  if (!args.positional().empty() && args.positional()[0] == "scene") return bench_scene(args);
   if (args.positional().size() != 1 || args.positional()[0] != "diffusion")
-    throw UsageError("bench needs a workload name: diffusion");
+    throw UsageError("bench needs a workload name: diffusion, reactions or scene");
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 100000, 1, 100'000'000));
   const auto steps = static_cast<std::uint64_t>(args.get_int("steps", 100, 1, 1'000'000'000));
   const int threads = static_cast<int>(args.get_int("threads", 1, 1, 1024));
