@@ -34,6 +34,8 @@ class EventQueue {
   double next_time() const { return heap_.empty() ? std::numeric_limits<double>::infinity() : slots_[heap_[0]].time; }
   EventHandle top() const { return heap_[0]; }
   const EventPayload& payload(EventHandle h) const { return slots_[h].payload; }
+  /// Re-points a pending event at another target (e.g. after molecules were renumbered).
+  void set_target(EventHandle h, std::uint64_t target) { slots_[h].payload.target = target; }
   double time(EventHandle h) const { return slots_[h].time; }
   bool pending(EventHandle h) const { return h < slots_.size() && slots_[h].heap_pos != kNotInHeap; }
   /// Removes and returns the earliest event's handle; the payload stays readable

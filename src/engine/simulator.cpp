@@ -44,6 +44,7 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
   world_.absorbed.assign(counters, 0);
   world_.crossed.assign(2 * counters, 0);
   init_reactions();
+  init_membrane_reactions();
   place_initial();
   init_agents();
   diffusing_ = ctx_->anything_diffuses(world_);
@@ -112,8 +113,9 @@ void Simulator::add_membrane_on_region(int species, std::uint64_t count, int reg
         static_cast<std::size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), a) - cumulative.begin()),
         tris.size() - 1);
     const double r1 = std::sqrt(unit()), r2 = unit();
-    world_.membrane.push({tris[idx], r1 * (1 - r2), r1 * r2}, static_cast<std::uint16_t>(species), world_.next_id++,
-                         static_cast<std::uint16_t>(state));
+    const std::uint32_t id = world_.next_id++;
+    world_.membrane.push({tris[idx], r1 * (1 - r2), r1 * r2}, static_cast<std::uint16_t>(species), id,
+                         static_cast<std::uint16_t>(state), draw_membrane_reaction_time(id, species, time_s_));
   }
 }
 
@@ -259,15 +261,19 @@ void Simulator::run() {
       time_s_ = capture_time_;
       if (has_unimolecular_) fire_unimolecular(time_s_);
       if (!bimolecular_.empty()) fire_bimolecular(time_s_);
+      if (has_membrane_reactions_) fire_membrane_reactions(time_s_);
       if (world_.volume.size() + world_.membrane.size() == 0 || !ctx_->anything_diffuses(world_)) diffusing_ = false;
       continue;
     }
-    if (!diffusing_ && has_unimolecular_) {
+    if (!diffusing_ && (has_unimolecular_ || has_membrane_reactions_)) {
       // Nothing moves: stop the clock exactly at the next unimolecular reaction.
-      const double tr = next_unimolecular_time();
+      const double tv = has_unimolecular_ ? next_unimolecular_time() : kNever;
+      const double tm = has_membrane_reactions_ ? next_membrane_reaction_time() : kNever;
+      const double tr = std::min(tv, tm);
       if (tr < te && tr <= t_end) {
         time_s_ = std::max(time_s_, tr);
-        fire_unimolecular(tr);
+        if (tv <= tr) fire_unimolecular(tr);
+        if (tm <= tr) fire_membrane_reactions(tr);
         diffusing_ = ctx_->anything_diffuses(world_);
         if (diffusing_) {
           anchor = time_s_;

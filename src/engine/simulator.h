@@ -115,6 +115,14 @@ class Simulator final : private CaptureSink {
   void produce(std::size_t production, double t);
   double next_unimolecular_time() const;
   bool place_product(const Vec3& from, Vec3 to, int compartment, Vec3& out) const;
+  // Membrane reactions (simulator_membrane_reactions.cpp).
+  void init_membrane_reactions();
+  double draw_membrane_reaction_time(std::uint32_t id, int species, double t) const;
+  double next_membrane_reaction_time() const;
+  void fire_membrane_reactions(double t);
+  /// Removes membrane molecules with keep[i] == 0, keeping order, and re-points the
+  /// pending events and per-agent data of the agents that moved.
+  void compact_membrane(const std::vector<std::uint8_t>& keep);
   void add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment);
   /// Places `count` membrane molecules uniformly by area on `region`.
   void add_membrane_on_region(int species, std::uint64_t count, int region, int state, CounterRng& rng);
@@ -160,7 +168,9 @@ class Simulator final : private CaptureSink {
   std::vector<int> bimolecular_;            ///< indices of bimolecular reactions
   bool has_unimolecular_ = false;
   std::vector<std::uint64_t> production_count_;
-  std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release  ///< molecules made so far, per production
+  std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release
+  std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)
+  bool has_membrane_reactions_ = false;  ///< molecules made so far, per production
 };
 
 }  // namespace spinesim

@@ -63,8 +63,9 @@ struct VolumeMolecules {
 };
 
 /// Membrane molecules: a triangle and barycentric coordinates. Agents (molecules
-/// with a kinetic scheme) also carry a state and their pending event. Membrane
-/// molecules are never removed, so an index names a molecule for the whole run.
+/// with a kinetic scheme) also carry a state and their pending event. Only membrane
+/// reactions remove membrane molecules; the scheduler then re-points the pending
+/// events of agents that moved in the arrays.
 struct MembraneMolecules {
   std::vector<std::uint32_t> triangle;
   std::vector<double> u, v;
@@ -73,8 +74,10 @@ struct MembraneMolecules {
   std::vector<std::uint16_t> state;  ///< agent state; 0 for plain molecules
   std::vector<std::uint32_t> event;  ///< pending event handle of an agent, or kNoEvent
   std::vector<std::uint32_t> draws;  ///< random draws used so far (keys the agent's event stream)
+  std::vector<double> reaction_time;  ///< next unimolecular reaction of a plain molecule; kNever if none
   std::size_t size() const { return triangle.size(); }
-  void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i, std::uint16_t st = 0) {
+  void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i, std::uint16_t st = 0, double t_react = kNever) {
+    reaction_time.push_back(t_react);
     triangle.push_back(p.triangle);
     u.push_back(p.u);
     v.push_back(p.v);

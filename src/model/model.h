@@ -71,7 +71,7 @@ struct ReactionDef {
   std::vector<int> reactants;  ///< 1 or 2 species
   std::vector<int> products;   ///< 0–2 species
   double rate_per_s = 0;       ///< unimolecular
-  double kon_um3_per_s = 0;    ///< bimolecular macroscopic rate
+  double kon_um3_per_s = 0;    ///< bimolecular macroscopic rate (µm²/s for membrane reactions)
   double binding_radius_um = 0;
   double koff_per_s = 0;  ///< reversible: dissociation of products[0]
   double unbinding_radius_um = 0;
@@ -116,7 +116,8 @@ struct Model {
   std::vector<ClampDef> clamps;
   TimeProfile membrane_potential_mV = TimeProfile::constant_value(-70);
   double temperature_C = 22;
-  std::vector<ReactionDef> reactions;
+  std::vector<ReactionDef> reactions;           ///< among volume species
+  std::vector<ReactionDef> membrane_reactions;  ///< among plain (non-agent) membrane species; kon in µm²/s
   std::vector<ProductionDef> productions;
 
   double dt_s = 1e-6;
