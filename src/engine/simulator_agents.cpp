@@ -137,16 +137,22 @@ void Simulator::schedule_agent(std::uint32_t a, double t) {
   const AgentTypeDef& type = model_.agent_types[static_cast<std::size_t>(sp.agent_type)];
   double window = next_breakpoint(t);
   if (type_has_continuous_[static_cast<std::size_t>(sp.agent_type)]) window = std::min(window, t + kThinningWindow_s);
-  // Bound of the total exit rate on [t, window]: the potential is constant there and
-  // each clamp is monotone, so its maximum is at an end of the window.
+  // Bound of the total exit rate on [t, window): the potential is constant there and
+  // each clamp is monotone, so its maximum is at an end of the window. A constant or
+  // stepped clamp is constant on [t, window) (window ≤ its next breakpoint), so its
+  // value at t is the exact rate: every candidate is accepted. Its value at `window`
+  // itself must not enter the bound: a candidate at `window` is never a transition,
+  // and with it an agent waiting for the next step of a pulse would draw rejected
+  // candidates at the pulse's rate all the time before it.
   const double v = voltage_mV(t);
   double bound = 0;
   for (int j : type.out[m.state[a]]) {
     const AgentTransitionDef& tr = type.transitions[static_cast<std::size_t>(j)];
     double k = tr.rate;
-    if (tr.ligand_source == LigandSource::kClamp)
-      k *= model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile.max_on(t, std::min(window, model_.t_end_s));
-    else if (tr.ligand_source != LigandSource::kNone)
+    if (tr.ligand_source == LigandSource::kClamp) {
+      const TimeProfile& c = model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile;
+      k *= c.max_on(t, std::min(window, model_.t_end_s));
+    } else if (tr.ligand_source != LigandSource::kNone)
       continue;
     if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * v);
     bound += k;

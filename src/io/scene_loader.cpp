@@ -17,6 +17,7 @@
 #include "geometry/spine_builder.h"
 #include "io/mesh_import.h"
 #include "model/reaction_radii.h"
+#include "model/reaction_radii_2d.h"
 #include "schema/agent.pb.h"
 #include "schema/scene.pb.h"
 
@@ -907,11 +908,24 @@ class SceneCompiler {
       auto field = [&](const char* f, int k = -1) { return std::vector<PathStep>{{"reaction", i}, {f, k}}; };
       ReactionDef def;
       bool ok = true;
+      // All species of a reaction live in the volume, or all on the membrane.
+      bool membrane = false;
+      if (r.reactant_size() > 0) {
+        const int first = m.find_species(r.reactant(0));
+        membrane = first >= 0 && m.species[static_cast<std::size_t>(first)].membrane;
+      }
       auto volume_species = [&](const std::string& name, const std::vector<PathStep>& at) {
         const int sp = species_ref(m, at, name);
-        if (sp >= 0 && m.species[static_cast<std::size_t>(sp)].membrane) {
-          error(at, "'" + name + "' is a membrane species; reactions here are among volume species "
-                                 "(membrane state changes belong in an agent type)");
+        if (sp < 0) return -1;
+        const SpeciesDef& d = m.species[static_cast<std::size_t>(sp)];
+        if (d.membrane != membrane) {
+          error(at, "'" + name + "' is a " + (d.membrane ? "membrane" : "volume") + " species but '" + r.reactant(0) +
+                        "' is not; a reaction's species are all volume or all membrane (ligands binding receptors "
+                        "belong in an agent type)");
+          return -1;
+        }
+        if (d.agent_type >= 0) {
+          error(at, "'" + name + "' is an agent; its state changes belong in its agent type");
           return -1;
         }
         return sp;
@@ -938,9 +952,14 @@ class SceneCompiler {
       if (r.reactant_size() == 1) {
         if (!(r.has_rate_per_s() && std::isfinite(r.rate_per_s()) && r.rate_per_s() > 0))
           error(field("rate_per_s"), "a unimolecular reaction needs rate_per_s > 0");
-        if (r.has_kon_per_um_per_s()) error(field("kon_per_uM_per_s"), "kon is for two reactants; use rate_per_s");
+        if (r.has_kon_per_um_per_s() || r.has_kon_um2_per_s())
+          error(field("rate_per_s"), "kon is for two reactants; use rate_per_s");
         def.rate_per_s = r.rate_per_s();
-        m.reactions.push_back(def);
+        (membrane ? m.membrane_reactions : m.reactions).push_back(def);
+        continue;
+      }
+      if (membrane) {
+        compile_membrane_bimolecular(m, r, i, def);
         continue;
       }
       if (!(r.has_kon_per_um_per_s() && std::isfinite(r.kon_per_um_per_s()) && r.kon_per_um_per_s() > 0)) {
@@ -991,6 +1010,54 @@ class SceneCompiler {
       } catch (const std::exception& e) {
         error(field("kon_per_uM_per_s"), std::string("cannot calibrate a binding radius: ") + e.what());
       }
+    }
+  }
+
+  void compile_membrane_bimolecular(Model& m, const scene::Reaction& r, int i, ReactionDef def) {
+    auto field = [&](const char* f) { return std::vector<PathStep>{{"reaction", i}, {f}}; };
+    if (!(r.has_kon_um2_per_s() && std::isfinite(r.kon_um2_per_s()) && r.kon_um2_per_s() > 0)) {
+      error(field("kon_um2_per_s"), "a membrane reaction needs kon_um2_per_s > 0 (2D rate constant)");
+      return;
+    }
+    const double d_sum = m.species[static_cast<std::size_t>(def.reactants[0])].diffusion_um2_per_s +
+                         m.species[static_cast<std::size_t>(def.reactants[1])].diffusion_um2_per_s;
+    if (d_sum <= 0) {
+      error(field("reactant"), "at least one reactant must diffuse for a bimolecular reaction");
+      return;
+    }
+    if (!(m.dt_s > 0)) return;
+    const bool same = def.reactants[0] == def.reactants[1];
+    def.kon_um3_per_s = r.kon_um2_per_s();
+    const double k_pair = same ? 2 * def.kon_um3_per_s : def.kon_um3_per_s;
+    try {
+      const std::string warning = rate_reproduction_warning_2d(k_pair, d_sum, m.dt_s);
+      if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_um2_per_s"), "warning: " + warning));
+      if (r.koff_per_s() > 0) {
+        if (def.products.size() != 1) {
+          error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
+          return;
+        }
+        if (!(r.geminate_probability() > 0 && r.geminate_probability() < 1)) {
+          error(field("geminate_probability"), "geminate probability must be in (0, 1)");
+          return;
+        }
+        const ReversibleRadii2d radii = reversible_radii_2d(k_pair, d_sum, m.dt_s, r.geminate_probability());
+        def.binding_radius_um = radii.binding_um;
+        def.koff_per_s = r.koff_per_s();
+        def.unbinding_radius_um = radii.unbinding_um;
+        m.membrane_reactions.push_back(def);
+        ReactionDef back;
+        back.reactants = def.products;
+        back.products = def.reactants;
+        back.rate_per_s = r.koff_per_s();
+        back.unbinding_radius_um = radii.unbinding_um;
+        m.membrane_reactions.push_back(back);
+      } else {
+        def.binding_radius_um = binding_radius_2d(k_pair, d_sum, m.dt_s);
+        m.membrane_reactions.push_back(def);
+      }
+    } catch (const std::exception& e) {
+      error(field("kon_um2_per_s"), std::string("cannot calibrate a binding radius: ") + e.what());
     }
   }
 
