@@ -36,8 +36,9 @@ constexpr int kMaxWallHits = 64;
 namespace {
 // Agent whose capture disc contains x and binds the ligand, drawn with the ligand's
 // own stream; returns false when none binds.
-bool try_capture(const DiffusionContext& ctx, TriangleIndex tri, const Vec3& x, int species, std::uint32_t id,
-                 std::uint64_t step, int hit_count, std::uint32_t& agent_out, std::uint16_t& transition_out) {
+bool try_capture(const DiffusionContext& ctx, TriangleIndex tri, const Vec3& x, bool from_front, int species,
+                 std::uint32_t id, std::uint64_t step, int hit_count, std::uint32_t& agent_out,
+                 std::uint16_t& transition_out) {
   const CaptureIndex& cap = *ctx.capture;
   const Model& m = *ctx.model;
   const MembraneMolecules& mem = ctx.world->membrane;
@@ -54,6 +55,7 @@ bool try_capture(const DiffusionContext& ctx, TriangleIndex tri, const Vec3& x, 
     for (std::uint32_t k = cap.start[t]; k < cap.start[t + 1]; ++k) {
       const std::uint32_t a = cap.agents[k];
       const SpeciesDef& sp = m.species[mem.species[a]];
+      if (from_front == sp.binds_from_back) continue;  // the binding site faces the other side
       if (norm2(cap.position[a] - x) > sp.capture_radius_um * sp.capture_radius_um) continue;
       const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp.agent_type)];
       double total = 0;
@@ -111,6 +113,13 @@ StepOutcome move_volume(const DiffusionContext& ctx, std::size_t i, int species,
       }
     }
     if (box_axis >= 0) {
+      if (ctx.model->world_box_region >= 0 &&
+          ctx.model->behaviour(static_cast<RegionId>(ctx.model->world_box_region), species) == SurfaceBehaviour::kAbsorb) {
+        ++tally.absorbed[static_cast<std::size_t>(ctx.model->world_box_region) * n_species +
+                         static_cast<std::size_t>(species)];
+        p += d * t_box;
+        return StepOutcome::kAbsorbed;
+      }
       Vec3 x = p + d * t_box;
       Vec3 rest = d * (1.0 - t_box);
       rest[box_axis] = -rest[box_axis];
@@ -130,10 +139,10 @@ StepOutcome move_volume(const DiffusionContext& ctx, std::size_t i, int species,
     const Vec3 x = p + d * hit.t;
     const RegionId region = g.triangle_region[tri];
     const std::size_t key = static_cast<std::size_t>(region) * n_species + static_cast<std::size_t>(species);
-    // Receptors face the front (outer) side of their membrane: only hits from there bind.
-    if (can_bind && from_front &&
-        try_capture(ctx, tri, x, species, id, step, k, scratch.captured_by[i], scratch.capture_transition[i])) {
-      p = x + n * kWallOffsetUm;
+    // A hit binds only agents whose binding site faces the side it came from.
+    if (can_bind && try_capture(ctx, tri, x, from_front, species, id, step, k, scratch.captured_by[i],
+                                scratch.capture_transition[i])) {
+      p = x + (from_front ? n : -n) * kWallOffsetUm;
       return StepOutcome::kCaptured;
     }
     switch (ctx.model->behaviour(region, species)) {

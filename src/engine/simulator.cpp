@@ -32,8 +32,9 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
   // The world box leaves two cells of free space around the meshes: the unbounded
   // compartment then has room, and border cells (never "free") hold no triangles.
   Box3 world = mesh_box;
-  world.lo -= Vec3{2 * h, 2 * h, 2 * h};
-  world.hi += Vec3{2 * h, 2 * h, 2 * h};
+  const double pad = std::max(2 * h, model_.world_padding_um);
+  world.lo -= Vec3{pad, pad, pad};
+  world.hi += Vec3{pad, pad, pad};
   // An automatic grid stays within ~2^18 cells (≈ 1 MB of reach values), so the
   // per-molecule cell lookup hits L2 instead of memory.
   grid_ = std::make_unique<SpatialGrid>(g, world, h, model_.grid_cell_um > 0 ? (1u << 24) : (1u << 18));
@@ -87,6 +88,7 @@ Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterR
 }
 
 void Simulator::add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment) {
+  if (count > 0 && ctx_ && ctx_->sigma_um[static_cast<std::size_t>(species)] > 0) diffusing_ = true;
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::uint32_t id = world_.next_id++;
     world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), id,
@@ -163,7 +165,8 @@ void Simulator::fire(EventHandle h) {
   ++stats_.events;
   switch (payload.kind) {
     case kObserve: {
-      integrate_flux(t);
+      // Summing currents afresh at each output keeps rounding from accumulating.
+      recompute_flux_rates(t);
       ObserverSlot& slot = observers_[payload.target];
       slot.observer->observe(t, *this);
       ++slot.next_k;
@@ -256,25 +259,35 @@ void Simulator::run() {
       ctx_->world = &world_;
       ctx_->capture = has_capture_ ? &capture_ : nullptr;
       stepper_->step(*ctx_, world_, this);
+      next_reaction_valid_ = false;
       ++stats_.steps;
       ++steps_since_anchor;
       time_s_ = capture_time_;
-      if (has_unimolecular_) fire_unimolecular(time_s_);
+      // Pairs first: products made by dissociation at this boundary must take a step
+      // before their first binding check (the unbinding radius is calibrated so).
       if (!bimolecular_.empty()) fire_bimolecular(time_s_);
+      if (has_unimolecular_) fire_unimolecular(time_s_);
       if (has_membrane_reactions_) fire_membrane_reactions(time_s_);
       if (world_.volume.size() + world_.membrane.size() == 0 || !ctx_->anything_diffuses(world_)) diffusing_ = false;
       continue;
     }
     if (!diffusing_ && (has_unimolecular_ || has_membrane_reactions_)) {
       // Nothing moves: stop the clock exactly at the next unimolecular reaction.
-      const double tv = has_unimolecular_ ? next_unimolecular_time() : kNever;
-      const double tm = has_membrane_reactions_ ? next_membrane_reaction_time() : kNever;
+      // The earliest putative reaction time changes only when molecules change, so a
+      // quiet stretch of agent events does not rescan every molecule.
+      if (!next_reaction_valid_) {
+        next_volume_reaction_ = has_unimolecular_ ? next_unimolecular_time() : kNever;
+        next_membrane_reaction_ = has_membrane_reactions_ ? next_membrane_reaction_time() : kNever;
+        next_reaction_valid_ = true;
+      }
+      const double tv = next_volume_reaction_, tm = next_membrane_reaction_;
       const double tr = std::min(tv, tm);
       if (tr < te && tr <= t_end) {
         time_s_ = std::max(time_s_, tr);
         if (tv <= tr) fire_unimolecular(tr);
         if (tm <= tr) fire_membrane_reactions(tr);
-        diffusing_ = ctx_->anything_diffuses(world_);
+        next_reaction_valid_ = false;
+        diffusing_ = diffusing_ || ctx_->anything_diffuses(world_);
         if (diffusing_) {
           anchor = time_s_;
           steps_since_anchor = 0;
@@ -298,13 +311,13 @@ void Simulator::run() {
       break;
     }
     const bool was_diffusing = diffusing_;
+    const std::uint32_t kind = queue_.payload(h).kind;
     fire(h);
-    if (!was_diffusing) {
-      diffusing_ = ctx_->anything_diffuses(world_);
-      if (diffusing_) {
-        anchor = time_s_;
-        steps_since_anchor = 0;
-      }
+    if (kind == kRelease || kind == kPoissonRelease || kind == kProduction || kind == kAgent) next_reaction_valid_ = false;
+    // Events that add diffusing molecules switch diffusion on themselves; no scan needed.
+    if (!was_diffusing && diffusing_) {
+      anchor = time_s_;
+      steps_since_anchor = 0;
     }
   }
   if (progress_) progress_(*this);

@@ -170,7 +170,10 @@ class Simulator final : private CaptureSink {
   std::vector<std::uint64_t> production_count_;
   std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release
   std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)
-  bool has_membrane_reactions_ = false;  ///< molecules made so far, per production
+  bool has_membrane_reactions_ = false;
+  // Cache of the earliest putative unimolecular reaction times (volume, membrane).
+  bool next_reaction_valid_ = false;
+  double next_volume_reaction_ = 0, next_membrane_reaction_ = 0;  ///< molecules made so far, per production
 };
 
 }  // namespace spinesim

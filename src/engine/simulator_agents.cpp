@@ -151,7 +151,7 @@ void Simulator::schedule_agent(std::uint32_t a, double t) {
     double k = tr.rate;
     if (tr.ligand_source == LigandSource::kClamp) {
       const TimeProfile& c = model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile;
-      k *= c.max_on(t, std::min(window, model_.t_end_s));
+      k *= c.kind == TimeProfile::Kind::kInfusion ? c.max_on(t, std::min(window, model_.t_end_s)) : c.at(t);
     } else if (tr.ligand_source != LigandSource::kNone)
       continue;
     if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * v);

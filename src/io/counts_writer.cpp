@@ -26,6 +26,7 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
     } else {
       for (std::size_t r = 0; r < g.region_names.size(); ++r) {
         if (sp.confine_region >= 0 && sp.confine_region != static_cast<int>(r)) continue;
+        if (static_cast<int>(r) == model.world_box_region) continue;  // no membrane there
         spec_.push_back({Column::kMembrane, s, static_cast<int>(r)});
         columns_.push_back(sp.name + "@" + g.region_names[r]);
       }

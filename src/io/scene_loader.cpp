@@ -297,6 +297,12 @@ class SceneCompiler {
       return;
     }
     m.outer_compartment = outer[0];
+    // The world box closing the outer compartment is a region of its own, without
+    // triangles, so a surface_class can make it absorb (a neuropil sink).
+    m.world_box_region = m.geometry.intern_region("world_box");
+    m.world_padding_um = geo.world_padding_um();
+    if (!(std::isfinite(m.world_padding_um) && m.world_padding_um >= 0 && m.world_padding_um <= 100))
+      error({{"geometry"}, {"world_padding_um"}}, "world padding must be in [0, 100] µm");
     for (const auto& problem : check_compartments_closed(m.geometry)) {
       error({{"geometry"}}, problem);
       geometry_ok_ = false;
@@ -435,6 +441,7 @@ class SceneCompiler {
       if (!(std::isfinite(def.display_radius_um) && def.display_radius_um > 0))
         error(field("display_radius_um"), "display radius must be > 0 µm");
       def.capture_radius_um = sp.capture_radius_um();
+      def.binds_from_back = sp.binding_side() == scene::Species::BACK;
       if (sp.has_agent_type()) {
         if (!def.membrane)
           error(field("agent_type"), "agents live on the membrane: give the species kind: MEMBRANE");
@@ -497,6 +504,10 @@ class SceneCompiler {
         targets.push_back(s);
       }
       const auto type = static_cast<SurfaceBehaviour>(sc.type());
+      if (region == m.world_box_region && type == SurfaceBehaviour::kTransmit) {
+        error(field("type"), "nothing lies beyond the world box: make it REFLECTIVE or ABSORPTIVE");
+        continue;
+      }
       for (int s : targets) {
         const auto key = std::make_pair(region, s);
         if (auto it = surface_class_seen_.find(key); it != surface_class_seen_.end()) {

@@ -24,6 +24,7 @@ struct SpeciesDef {
   double display_radius_um = 0.006;
   int agent_type = -1;  ///< membrane only: index into Model::agent_types; -1 = plain molecule
   double capture_radius_um = 0.005;
+  bool binds_from_back = false;  ///< agents: ligands reach it from the back side of its membrane
 };
 
 /// Where a transition's ligand comes from.
@@ -126,6 +127,8 @@ struct Model {
   double grid_cell_um = 0;  ///< 0 = choose automatically
   std::uint64_t max_molecules = 10'000'000;
   int outer_compartment = -1;  ///< the unbounded compartment, closed by the world box
+  int world_box_region = -1;   ///< region id of the world box's faces (no triangles)
+  double world_padding_um = 0; ///< free space around the meshes; 0 = two grid cells
 
   double counts_interval_s = 1e-5;
   double frame_interval_s = 1e-4;
