@@ -167,6 +167,7 @@ class Simulator final : private CaptureSink {
   std::vector<double> unimolecular_total_;  ///< per species: sum of its unimolecular rates (1/s)
   std::vector<int> bimolecular_;            ///< indices of bimolecular reactions
   bool has_unimolecular_ = false;
+  std::vector<std::uint32_t> bimolecular_start_, bimolecular_cell_, bimolecular_members_;  ///< pair-search buffers
   std::vector<std::uint64_t> production_count_;
   std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release
   std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)

@@ -132,63 +132,118 @@ void Simulator::fire_bimolecular(double t) {
     reactive[a] = reactive[b] = 1;
     sigma_max = std::max(sigma_max, rx.binding_radius_um);
   }
-  // Bucket reactive molecules by grid cell (counting sort keeps index order per cell).
-  const SpatialGrid& grid = *grid_;
-  const std::size_t cells = grid.cell_count();
-  std::vector<std::uint32_t> start(cells + 1, 0), cell_of(n, 0);
+  // Bucket the reactive molecules in cubes of about one mean spacing (never smaller
+  // than the largest binding radius): a molecule farther than σ from its cube's faces
+  // — nearly all of them when σ ≪ spacing — needs to look only in its own cube.
   std::size_t n_reactive = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!reactive[v.species[i]]) continue;
-    cell_of[i] = grid.cell_of(v.position(i));
-    ++start[cell_of[i] + 1];
-    ++n_reactive;
-  }
+  for (std::size_t i = 0; i < n; ++i) n_reactive += reactive[v.species[i]];
   if (n_reactive < 2) return;
-  for (std::size_t c = 0; c < cells; ++c) start[c + 1] += start[c];
-  std::vector<std::uint32_t> members(n_reactive);
+  const Box3& box = grid_->world();
+  const Vec3 size = box.size();
+  double cube = std::max(sigma_max, std::cbrt(size.x * size.y * size.z / static_cast<double>(n_reactive)));
+  while ((size.x / cube + 1) * (size.y / cube + 1) * (size.z / cube + 1) > 4e6) cube *= 1.25;
+  const int nx = static_cast<int>(size.x / cube) + 1, ny = static_cast<int>(size.y / cube) + 1,
+            nz = static_cast<int>(size.z / cube) + 1;
+  const std::size_t cells = static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny) * static_cast<std::size_t>(nz);
+  auto axis = [&](double x, double lo, int nmax) { return std::clamp(static_cast<int>((x - lo) / cube), 0, nmax - 1); };
+  bimolecular_start_.assign(cells + 1, 0);
+  bimolecular_cell_.resize(n);
+  // Cube of every reactive molecule (in parallel blocks), then a serial count.
+  constexpr std::size_t kMoleculesPerBlock = 8192;
+  stepper_->for_each_block((n + kMoleculesPerBlock - 1) / kMoleculesPerBlock, [&](std::size_t block) {
+    for (std::size_t i = block * kMoleculesPerBlock; i < std::min(n, (block + 1) * kMoleculesPerBlock); ++i) {
+      if (!reactive[v.species[i]]) continue;
+      bimolecular_cell_[i] = static_cast<std::uint32_t>(
+          static_cast<std::size_t>(axis(v.x[i], box.lo.x, nx)) +
+          static_cast<std::size_t>(nx) *
+              (static_cast<std::size_t>(axis(v.y[i], box.lo.y, ny)) +
+               static_cast<std::size_t>(ny) * static_cast<std::size_t>(axis(v.z[i], box.lo.z, nz))));
+    }
+  });
+  for (std::size_t i = 0; i < n; ++i)
+    if (reactive[v.species[i]]) ++bimolecular_start_[bimolecular_cell_[i] + 1];
+  for (std::size_t c = 0; c < cells; ++c) bimolecular_start_[c + 1] += bimolecular_start_[c];
+  bimolecular_members_.resize(n_reactive);
   {
-    std::vector<std::uint32_t> cursor(start.begin(), start.end() - 1);
+    std::vector<std::uint32_t> cursor(bimolecular_start_.begin(), bimolecular_start_.end() - 1);
     for (std::size_t i = 0; i < n; ++i)
-      if (reactive[v.species[i]]) members[cursor[cell_of[i]]++] = static_cast<std::uint32_t>(i);
+      if (reactive[v.species[i]]) bimolecular_members_[cursor[bimolecular_cell_[i]]++] = static_cast<std::uint32_t>(i);
   }
-  const int reach = static_cast<int>(std::ceil(sigma_max / grid.cell_size()));
-  const auto dims = grid.dims();
+  // Copy the reactive molecules in cube order so the scans below read memory in order.
+  struct Packed {
+    Vec3 p;
+    std::uint32_t index;
+    std::uint16_t species, compartment;
+  };
+  std::vector<Packed> packed(n_reactive);
+  for (std::size_t k = 0; k < n_reactive; ++k) {
+    const std::uint32_t i = bimolecular_members_[k];
+    packed[k] = {v.position(i), i, v.species[i], v.compartment[i]};
+  }
+  // Candidate pairs within their binding radius, each recorded from both ends.
+  struct Candidate {
+    std::uint32_t i, j;
+    double d2;
+    int reaction;
+  };
+  // Cubes are searched in blocks (in parallel with the oneTBB stepper); each block
+  // keeps its own list, and the lists are sorted together below.
+  constexpr std::size_t kCubesPerBlock = 2048;
+  const std::size_t blocks = (cells + kCubesPerBlock - 1) / kCubesPerBlock;
+  std::vector<std::vector<Candidate>> found(blocks);
+  stepper_->for_each_block(blocks, [&](std::size_t block) {
+    std::vector<Candidate>& candidates = found[block];
+    for (std::size_t cell = block * kCubesPerBlock; cell < std::min(cells, (block + 1) * kCubesPerBlock); ++cell) {
+      for (std::uint32_t k = bimolecular_start_[cell]; k < bimolecular_start_[cell + 1]; ++k) {
+        const Packed& me = packed[k];
+        const int c[3] = {static_cast<int>(cell % static_cast<std::size_t>(nx)),
+                          static_cast<int>((cell / static_cast<std::size_t>(nx)) % static_cast<std::size_t>(ny)),
+                          static_cast<int>(cell / (static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny)))};
+        const int nmax[3] = {nx, ny, nz};
+        // Neighbour cubes only on the sides where the σ-ball pokes out of this cube.
+        int lo[3], hi[3];
+        for (int a = 0; a < 3; ++a) {
+          const double offset = me.p[a] - (box.lo[a] + c[a] * cube);
+          lo[a] = (offset < sigma_max && c[a] > 0) ? -1 : 0;
+          hi[a] = (cube - offset < sigma_max && c[a] + 1 < nmax[a]) ? 1 : 0;
+        }
+        for (int dz = lo[2]; dz <= hi[2]; ++dz)
+          for (int dy = lo[1]; dy <= hi[1]; ++dy)
+            for (int dx = lo[0]; dx <= hi[0]; ++dx) {
+              const std::size_t other =
+                  static_cast<std::size_t>(c[0] + dx) +
+                  static_cast<std::size_t>(nx) * (static_cast<std::size_t>(c[1] + dy) +
+                                                  static_cast<std::size_t>(ny) * static_cast<std::size_t>(c[2] + dz));
+              for (std::uint32_t q = bimolecular_start_[other]; q < bimolecular_start_[other + 1]; ++q) {
+                const Packed& them = packed[q];
+                if (q == k || them.compartment != me.compartment) continue;
+                const int r = pair_reaction[static_cast<std::size_t>(me.species) * n_species + them.species];
+                if (r < 0) continue;
+                const double sigma = model_.reactions[static_cast<std::size_t>(r)].binding_radius_um;
+                const double d2 = norm2(them.p - me.p);
+                if (d2 < sigma * sigma) candidates.push_back({me.index, them.index, d2, r});
+              }
+            }
+      }
+    }
+  });
+  std::vector<Candidate> candidates;
+  for (const auto& list : found) candidates.insert(candidates.end(), list.begin(), list.end());
+  if (candidates.empty()) return;
+  // Each molecule, in index order, takes its nearest partner still free (ties by index).
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.i != b.i ? a.i < b.i : (a.d2 != b.d2 ? a.d2 < b.d2 : a.j < b.j);
+  });
   std::vector<std::uint8_t> used(n, 0);
   struct Pair {
     std::uint32_t a, b;
     int reaction;
   };
   std::vector<Pair> pairs;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!reactive[v.species[i]] || used[i]) continue;
-    const Vec3 pi = v.position(i);
-    const auto c = grid.coords(cell_of[i]);
-    double best_d2 = kNever;
-    std::uint32_t best = 0;
-    int best_reaction = -1;
-    for (int dz = -reach; dz <= reach; ++dz)
-      for (int dy = -reach; dy <= reach; ++dy)
-        for (int dx = -reach; dx <= reach; ++dx) {
-          const int x = c[0] + dx, y = c[1] + dy, z = c[2] + dz;
-          if (x < 0 || y < 0 || z < 0 || x >= dims[0] || y >= dims[1] || z >= dims[2]) continue;
-          const auto cell = static_cast<std::size_t>(x + dims[0] * (y + dims[1] * z));
-          for (std::uint32_t k = start[cell]; k < start[cell + 1]; ++k) {
-            const std::uint32_t j = members[k];
-            if (j == i || used[j] || v.compartment[j] != v.compartment[i]) continue;
-            const int r = pair_reaction[static_cast<std::size_t>(v.species[i]) * n_species + v.species[j]];
-            if (r < 0) continue;
-            const double sigma = model_.reactions[static_cast<std::size_t>(r)].binding_radius_um;
-            const double d2 = norm2(v.position(j) - pi);
-            if (d2 < sigma * sigma && (d2 < best_d2 || (d2 == best_d2 && j < best))) {
-              best_d2 = d2;
-              best = j;
-              best_reaction = r;
-            }
-          }
-        }
-    if (best_reaction < 0) continue;
-    used[i] = used[best] = 1;
-    pairs.push_back({static_cast<std::uint32_t>(i), best, best_reaction});
+  for (const Candidate& cand : candidates) {
+    if (used[cand.i] || used[cand.j]) continue;
+    used[cand.i] = used[cand.j] = 1;
+    pairs.push_back({cand.i, cand.j, cand.reaction});
   }
   if (pairs.empty()) return;
   std::vector<std::uint8_t> keep(n, 1);

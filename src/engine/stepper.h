@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ class Stepper {
   /// captures, and increments w.step_count. Without a sink, captures are refused.
   void step(const DiffusionContext& ctx, World& w, CaptureSink* sink = nullptr);
   virtual std::string name() const = 0;
+  /// Calls work(b) for every b in [0, blocks), in parallel where the stepper can.
+  /// Each call must write only its own outputs (indexed by b), so results never
+  /// depend on the order in which blocks run.
+  virtual void for_each_block(std::size_t blocks, const std::function<void(std::size_t)>& work) const {
+    for (std::size_t b = 0; b < blocks; ++b) work(b);
+  }
 
  protected:
   /// Runs both kernels over all molecules, filling scratch_ and merging tallies into `total`.

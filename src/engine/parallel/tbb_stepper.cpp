@@ -14,6 +14,11 @@ class TbbStepper final : public Stepper {
  public:
   explicit TbbStepper(int threads) : arena_(threads), threads_(threads) {}
   std::string name() const override { return "tbb(" + std::to_string(threads_) + ")"; }
+  void for_each_block(std::size_t blocks, const std::function<void(std::size_t)>& work) const override {
+    arena_.execute([&] {
+      tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) { work(b); });
+    });
+  }
 
  protected:
   void run_kernels(const DiffusionContext& ctx, World& w, SurfaceTally& total) override {
@@ -41,7 +46,7 @@ class TbbStepper final : public Stepper {
   }
 
  private:
-  tbb::task_arena arena_;
+  mutable tbb::task_arena arena_;
   int threads_;
 };
 }  // namespace
