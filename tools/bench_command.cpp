@@ -57,7 +57,7 @@ std::uint64_t all_events(const SchedulerStats& s) { return s.events + s.agent_tr
 
 int bench_reactions(const Args& args) {
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 20000, 1, 10'000'000));
-  const auto steps = static_cast<std::uint64_t>(args.get_int("steps", 200, 1, 1'000'000'000));
+  const auto steps = static_cast<std::uint64_t>(args.get_int("steps", 2000, 1, 1'000'000'000));
   const int threads = static_cast<int>(args.get_int("threads", 1, 1, 1024));
   const double kon = args.get_double("kon-per-uM-per-s", 1.0, 1e-12);
   Model m;

@@ -46,6 +46,7 @@ class Simulator final : private CaptureSink {
   /// Builds the spatial index and places the initial molecules. `model` must outlive
   /// the simulator. Throws InputError if a placement is impossible.
   Simulator(const Model& model, std::unique_ptr<Stepper> stepper);
+  ~Simulator() override;
 
   /// Registers an observer fired at 0, interval, 2·interval, … and at t_end.
   /// Must be called before run(). The simulator does not own it.
@@ -168,6 +169,8 @@ class Simulator final : private CaptureSink {
   std::vector<int> bimolecular_;            ///< indices of bimolecular reactions
   bool has_unimolecular_ = false;
   std::vector<std::uint32_t> bimolecular_start_, bimolecular_cell_, bimolecular_members_;  ///< pair-search buffers
+  struct PairSearchBuffers;  // defined in simulator_reactions.cpp
+  std::shared_ptr<PairSearchBuffers> pair_buffers_;  // shared_ptr: its type is complete only there
   std::vector<std::uint64_t> production_count_;
   std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release
   std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)

@@ -16,6 +16,24 @@
 
 namespace spinesim {
 
+/// Scratch of the pair search, kept between steps so they allocate nothing.
+struct Simulator::PairSearchBuffers {
+  struct Packed {
+    Vec3 p;
+    std::uint32_t index;
+    std::uint16_t species, compartment;
+  };
+  struct Candidate {
+    std::uint32_t i, j;
+    double d2;
+    int reaction;
+  };
+  std::vector<Packed> packed;
+  std::vector<std::vector<Candidate>> found;
+};
+
+Simulator::~Simulator() = default;
+
 void Simulator::init_reactions() {
   unimolecular_total_.assign(model_.species.size(), 0);
   for (std::size_t r = 0; r < model_.reactions.size(); ++r) {
@@ -145,7 +163,10 @@ void Simulator::fire_bimolecular(double t) {
   const int nx = static_cast<int>(size.x / cube) + 1, ny = static_cast<int>(size.y / cube) + 1,
             nz = static_cast<int>(size.z / cube) + 1;
   const std::size_t cells = static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny) * static_cast<std::size_t>(nz);
-  auto axis = [&](double x, double lo, int nmax) { return std::clamp(static_cast<int>((x - lo) / cube), 0, nmax - 1); };
+  const double inv_cube = 1.0 / cube;
+  auto axis = [&](double x, double lo, int nmax) {
+    return std::clamp(static_cast<int>((x - lo) * inv_cube), 0, nmax - 1);
+  };
   bimolecular_start_.assign(cells + 1, 0);
   bimolecular_cell_.resize(n);
   // Cube of every reactive molecule (in parallel blocks), then a serial count.
@@ -163,43 +184,38 @@ void Simulator::fire_bimolecular(double t) {
   for (std::size_t i = 0; i < n; ++i)
     if (reactive[v.species[i]]) ++bimolecular_start_[bimolecular_cell_[i] + 1];
   for (std::size_t c = 0; c < cells; ++c) bimolecular_start_[c + 1] += bimolecular_start_[c];
-  bimolecular_members_.resize(n_reactive);
-  {
-    std::vector<std::uint32_t> cursor(bimolecular_start_.begin(), bimolecular_start_.end() - 1);
-    for (std::size_t i = 0; i < n; ++i)
-      if (reactive[v.species[i]]) bimolecular_members_[cursor[bimolecular_cell_[i]]++] = static_cast<std::uint32_t>(i);
-  }
   // Copy the reactive molecules in cube order so the scans below read memory in order.
-  struct Packed {
-    Vec3 p;
-    std::uint32_t index;
-    std::uint16_t species, compartment;
-  };
-  std::vector<Packed> packed(n_reactive);
-  for (std::size_t k = 0; k < n_reactive; ++k) {
-    const std::uint32_t i = bimolecular_members_[k];
-    packed[k] = {v.position(i), i, v.species[i], v.compartment[i]};
+  if (!pair_buffers_) pair_buffers_ = std::make_shared<PairSearchBuffers>();
+  using Packed = PairSearchBuffers::Packed;
+  using Candidate = PairSearchBuffers::Candidate;
+  std::vector<Packed>& packed = pair_buffers_->packed;
+  packed.resize(n_reactive);
+  {
+    std::vector<std::uint32_t>& cursor = bimolecular_members_;
+    cursor.assign(bimolecular_start_.begin(), bimolecular_start_.end() - 1);
+    for (std::size_t i = 0; i < n; ++i)
+      if (reactive[v.species[i]])
+        packed[cursor[bimolecular_cell_[i]]++] = {v.position(i), static_cast<std::uint32_t>(i), v.species[i],
+                                                  v.compartment[i]};
   }
   // Candidate pairs within their binding radius, each recorded from both ends.
-  struct Candidate {
-    std::uint32_t i, j;
-    double d2;
-    int reaction;
-  };
   // Cubes are searched in blocks (in parallel with the oneTBB stepper); each block
   // keeps its own list, and the lists are sorted together below.
   constexpr std::size_t kCubesPerBlock = 2048;
   const std::size_t blocks = (cells + kCubesPerBlock - 1) / kCubesPerBlock;
-  std::vector<std::vector<Candidate>> found(blocks);
+  std::vector<std::vector<Candidate>>& found = pair_buffers_->found;
+  found.resize(blocks);
+  for (auto& list : found) list.clear();
   stepper_->for_each_block(blocks, [&](std::size_t block) {
     std::vector<Candidate>& candidates = found[block];
     for (std::size_t cell = block * kCubesPerBlock; cell < std::min(cells, (block + 1) * kCubesPerBlock); ++cell) {
+      if (bimolecular_start_[cell] == bimolecular_start_[cell + 1]) continue;
+      const int c[3] = {static_cast<int>(cell % static_cast<std::size_t>(nx)),
+                        static_cast<int>((cell / static_cast<std::size_t>(nx)) % static_cast<std::size_t>(ny)),
+                        static_cast<int>(cell / (static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny)))};
+      const int nmax[3] = {nx, ny, nz};
       for (std::uint32_t k = bimolecular_start_[cell]; k < bimolecular_start_[cell + 1]; ++k) {
         const Packed& me = packed[k];
-        const int c[3] = {static_cast<int>(cell % static_cast<std::size_t>(nx)),
-                          static_cast<int>((cell / static_cast<std::size_t>(nx)) % static_cast<std::size_t>(ny)),
-                          static_cast<int>(cell / (static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny)))};
-        const int nmax[3] = {nx, ny, nz};
         // Neighbour cubes only on the sides where the σ-ball pokes out of this cube.
         int lo[3], hi[3];
         for (int a = 0; a < 3; ++a) {
