@@ -53,7 +53,9 @@ std::unique_ptr<Stepper> make_stepper(int threads) {
 }
 
 /// Events of every kind the scheduler handled.
-std::uint64_t all_events(const SchedulerStats& s) { return s.events + s.agent_transitions + s.captures + s.reactions; }
+std::uint64_t all_events(const SchedulerStats& s) {
+  return s.events + s.agent_transitions + s.captures + s.reactions;
+}
 
 int bench_reactions(const Args& args) {
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 20000, 1, 10'000'000));
@@ -99,10 +101,10 @@ int bench_reactions(const Args& args) {
   const double react = run(m, react_stats);
   const double pure_rate = static_cast<double>(pure_stats.molecule_steps) / pure;
   const double react_rate = static_cast<double>(react_stats.molecule_steps) / react;
-  std::printf("workload=reactions A+B->C molecules_each=%llu steps=%llu threads=%d kon_per_uM_per_s=%g "
-              "binding_radius_um=%.4g\n",
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(steps), threads, kon,
-              r.binding_radius_um);
+  std::printf(
+      "workload=reactions A+B->C molecules_each=%llu steps=%llu threads=%d kon_per_uM_per_s=%g "
+      "binding_radius_um=%.4g\n",
+      static_cast<unsigned long long>(n), static_cast<unsigned long long>(steps), threads, kon, r.binding_radius_um);
   std::printf("pure_diffusion molecule_steps_per_s=%.4g\n", pure_rate);
   std::printf("with_reaction molecule_steps_per_s=%.4g reactions=%llu reactions_per_s=%.4g\n", react_rate,
               static_cast<unsigned long long>(react_stats.reactions),
@@ -124,11 +126,12 @@ int bench_scene(const Args& args) {
   const SchedulerStats& s = sim.stats();
   std::printf("workload=scene scene=%s t_end_s=%g threads=%d wall_s=%.3f\n", args.positional()[1].c_str(),
               loaded.model.t_end_s, threads, secs);
-  std::printf("brownian_steps=%llu molecule_steps=%llu events=%llu agent_transitions=%llu captures=%llu "
-              "reactions=%llu\n",
-              static_cast<unsigned long long>(s.steps), static_cast<unsigned long long>(s.molecule_steps),
-              static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.agent_transitions),
-              static_cast<unsigned long long>(s.captures), static_cast<unsigned long long>(s.reactions));
+  std::printf(
+      "brownian_steps=%llu molecule_steps=%llu events=%llu agent_transitions=%llu captures=%llu "
+      "reactions=%llu\n",
+      static_cast<unsigned long long>(s.steps), static_cast<unsigned long long>(s.molecule_steps),
+      static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.agent_transitions),
+      static_cast<unsigned long long>(s.captures), static_cast<unsigned long long>(s.reactions));
   std::printf("molecule_steps_per_s=%.4g events_per_s=%.4g\n", static_cast<double>(s.molecule_steps) / secs,
               static_cast<double>(all_events(s)) / secs);
   return kExitOk;
@@ -136,11 +139,10 @@ int bench_scene(const Args& args) {
 }  // namespace
 
 int bench_command(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i)
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::cout << kBenchHelp;
-      return kExitOk;
-    }
+  if (wants_help(argc, argv)) {
+    std::cout << kBenchHelp;
+    return kExitOk;
+  }
   Args args(argc, argv, 2,
             {{"molecules"},
              {"steps"},

@@ -22,6 +22,9 @@ struct OptionSpec {
   bool takes_value;  ///< false for flags such as --quiet
 };
 
+/// True when any argument after the verb is --help or -h.
+bool wants_help(int argc, char** argv);
+
 class Args {
  public:
   /// Parses argv[first..]; positional arguments are collected in order.

@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kRunHelp = R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--overwrite] [--quiet]
+const char* kRunHelp =
+    R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--overwrite] [--quiet]
 
 Runs SCENE (protobuf text format, see docs/scene-format.md) and writes into DIR:
   counts.csv             time_s, then molecules per species@compartment / species@region,
@@ -64,30 +65,6 @@ Example:
   spinesim validate scenes/spine_glutamate.pbtxt
 )";
 
-const char* kRenderHelp = R"(usage: spinesim render RUN_DIR -o OUT.png [--frame K] [--camera side|top] [--size WxH]
-
-Draws the mesh (regions coloured, membrane semi-transparent) and the molecules of
-one frame of a run as spheres coloured by species. Needs an X display; on a
-headless machine run it under xvfb-run -a.
-
-Options:
-  -o, --output OUT.png   image to write
-  --frame K              frame index in frames.pvd (default: the last)
-  --camera NAME          side (default) or top
-  --size WxH             image size in pixels (default 1200x900)
-
-Example:
-  xvfb-run -a spinesim render runs/demo -o runs/demo/frame.png --frame 3
-)";
-
-bool wants_help(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") return true;
-  }
-  return false;
-}
-
 void print_diagnostics(const std::vector<Diagnostic>& list) {
   for (const auto& d : list) std::cerr << d.format() << "\n";
 }
@@ -118,8 +95,10 @@ class FrameObserver final : public Observer {
 void replace_run(const fs::path& fresh, const fs::path& dir) {
   for (const char* f : {"counts.csv", "frames.pvd", "mesh.vtp", "scene.resolved.pbtxt", "run.json", "render.png"}) {
     std::error_code ec;
-    if (fs::exists(fresh / f)) fs::rename(fresh / f, dir / f);
-    else fs::remove(dir / f, ec);
+    if (fs::exists(fresh / f))
+      fs::rename(fresh / f, dir / f);
+    else
+      fs::remove(dir / f, ec);
   }
   std::error_code ec;
   fs::remove_all(dir / "frames", ec);
@@ -158,8 +137,9 @@ int run_command(int argc, char** argv) {
   bool holds_run = false;
   for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
   if (holds_run && !overwrite)
-    throw UsageError(out_dir.string() + " already holds a run; choose another --out directory or pass --overwrite "
-                                        "to replace it");
+    throw UsageError(out_dir.string() +
+                     " already holds a run; choose another --out directory or pass --overwrite "
+                     "to replace it");
   // Replacing a run: write the new one beside it and swap only when it has finished,
   // so a run that fails leaves the earlier one whole.
   const fs::path out = holds_run ? fs::path(out_dir.string() + ".partial") : out_dir;
@@ -274,36 +254,6 @@ int validate_command(int argc, char** argv) {
     return kExitInput;
   }
   std::cout << args.positional()[0] << ": OK\n";
-  return kExitOk;
-}
-
-int render_command(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    std::cout << kRenderHelp;
-    return kExitOk;
-  }
-  // Accept -o as a synonym of --output.
-  std::vector<char*> rewritten(argv, argv + argc);
-  std::string output_flag = "--output";
-  for (auto& a : rewritten)
-    if (std::string(a) == "-o") a = output_flag.data();
-  Args args(static_cast<int>(rewritten.size()), rewritten.data(), 2, {{"output"}, {"frame"}, {"camera"}, {"size"}});
-  if (args.positional().size() != 1) throw UsageError("render needs exactly one RUN_DIR");
-  if (!args.has("output")) throw UsageError("render needs -o OUT.png");
-  RenderOptions o;
-  o.frame = static_cast<int>(args.get_int("frame", -1, -1, 1 << 30));
-  o.camera = args.get("camera").value_or("side");
-  if (o.camera != "side" && o.camera != "top") throw UsageError("--camera must be side or top, got '" + o.camera + "'");
-  if (auto size = args.get("size")) {
-    int w = 0, h = 0;
-    char tail = 0;
-    if (std::sscanf(size->c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 16 || h < 16 || w > 8192 || h > 8192)
-      throw UsageError("--size expects WxH with 16..8192 pixels each, e.g. 1920x1080; got '" + *size + "'");
-    o.width = w;
-    o.height = h;
-  }
-  render_run(args.positional()[0], *args.get("output"), o);
-  std::cout << "wrote " << *args.get("output") << "\n";
   return kExitOk;
 }
 
