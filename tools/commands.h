@@ -12,6 +12,9 @@ inline constexpr int kExitIo = 3;
 int run_command(int argc, char** argv);
 int validate_command(int argc, char** argv);
 int render_command(int argc, char** argv);
+int movie_command(int argc, char** argv);
+int plot_command(int argc, char** argv);
+int ensemble_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 
 }  // namespace spinesim::cli

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
     if (verb == "run") return run_command(argc, argv);
     if (verb == "validate") return validate_command(argc, argv);
     if (verb == "render") return render_command(argc, argv);
+    if (verb == "movie") return movie_command(argc, argv);
+    if (verb == "plot") return plot_command(argc, argv);
+    if (verb == "ensemble") return ensemble_command(argc, argv);
     if (verb == "bench") return bench_command(argc, argv);
     std::cerr << "spinesim: unknown verb '" << verb << "'; see spinesim --help\n";
     return kExitInput;

@@ -62,3 +62,17 @@ int render_command(int argc, char** argv) {
 }
 
 }  // namespace spinesim::cli
+
+namespace spinesim::cli {
+
+int movie_command(int, char**) {
+  std::cerr << "spinesim movie: not available in this build yet\n";
+  return kExitInput;
+}
+
+int plot_command(int, char**) {
+  std::cerr << "spinesim plot: not available in this build yet\n";
+  return kExitInput;
+}
+
+}  // namespace spinesim::cli
