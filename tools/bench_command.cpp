@@ -64,10 +64,7 @@ int bench_reactions(const Args& args) {
   const double kon = args.get_double("kon-per-uM-per-s", 1.0, 1e-12);
   Model m;
   m.name = "bench_reactions";
-  TriangleMesh box;
-  for (int k = 0; k < 8; ++k) box.vertices.push_back({(k & 1) ? 1.0 : 0.0, (k & 2) ? 1.0 : 0.0, (k & 4) ? 1.0 : 0.0});
-  box.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                   {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  const TriangleMesh box = box_mesh(1, 1, 1);
   m.geometry.add_surface(box, "box_wall", "box_wall", "box", "extracellular");
   m.outer_compartment = m.geometry.find_compartment("extracellular");
   m.dt_s = 1e-6;
@@ -172,10 +169,7 @@ int bench_command(int argc, char** argv) {
   if (geometry == "spine") {
     m.geometry = build_spine(SpineParams{});
   } else {
-    TriangleMesh box;
-    for (int k = 0; k < 8; ++k) box.vertices.push_back({(k & 1) ? 1.0 : 0.0, (k & 2) ? 1.0 : 0.0, (k & 4) ? 1.0 : 0.0});
-    box.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                     {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+    const TriangleMesh box = box_mesh(1, 1, 1);
     m.geometry.add_surface(box, "box_wall", "box_wall", "cytosol", "extracellular");
   }
   m.outer_compartment = m.geometry.find_compartment("extracellular");

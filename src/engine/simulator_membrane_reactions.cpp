@@ -110,14 +110,8 @@ void Simulator::fire_membrane_reactions(double t) {
     if (when > t) continue;
     const int s = m.species[i];
     CounterRng rng({model_.seed, m.id[i], 1, Purpose::kLifetime});
-    double u = uniform_open0(rng()) * membrane_unimolecular_total_[static_cast<std::size_t>(s)];
-    const ReactionDef* chosen = nullptr;
-    for (const ReactionDef& rx : model_.membrane_reactions)
-      if (rx.reactants.size() == 1 && rx.reactants[0] == s) {
-        chosen = &rx;
-        if (u <= rx.rate_per_s) break;
-        u -= rx.rate_per_s;
-      }
+    const double u = uniform_open0(rng()) * membrane_unimolecular_total_[static_cast<std::size_t>(s)];
+    const ReactionDef* chosen = choose_unimolecular(model_.membrane_reactions, s, u);
     ++stats_.reactions;
     if (chosen->products.empty()) {
       keep[i] = 0;

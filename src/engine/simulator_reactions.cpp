@@ -88,14 +88,8 @@ void Simulator::fire_unimolecular(double t) {
     if (when > t) continue;
     const int s = v.species[i];
     CounterRng rng({model_.seed, v.id[i], 1, Purpose::kLifetime});
-    double u = uniform_open0(rng()) * unimolecular_total_[static_cast<std::size_t>(s)];
-    const ReactionDef* chosen = nullptr;
-    for (const ReactionDef& rx : model_.reactions)
-      if (rx.reactants.size() == 1 && rx.reactants[0] == s) {
-        chosen = &rx;
-        if (u <= rx.rate_per_s) break;
-        u -= rx.rate_per_s;
-      }
+    const double u = uniform_open0(rng()) * unimolecular_total_[static_cast<std::size_t>(s)];
+    const ReactionDef* chosen = choose_unimolecular(model_.reactions, s, u);
     ++stats_.reactions;
     const Vec3 p = v.position(i);
     const int c = v.compartment[i];

@@ -17,6 +17,15 @@ std::uint16_t intern_name(std::vector<std::string>& names, const std::string& na
 }
 }  // namespace
 
+TriangleMesh box_mesh(double x, double y, double z) {
+  TriangleMesh m;
+  // Corner k has x, y, z set by bits 0, 1, 2 of k.
+  for (int k = 0; k < 8; ++k) m.vertices.push_back({(k & 1) ? x : 0.0, (k & 2) ? y : 0.0, (k & 4) ? z : 0.0});
+  m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
+                 {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  return m;
+}
+
 int Geometry::find_region(const std::string& name) const {
   return find_name(region_names, name);
 }

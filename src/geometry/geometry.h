@@ -29,6 +29,9 @@ struct TriangleMesh {
   std::vector<std::array<std::uint32_t, 3>> triangles;
 };
 
+/// Closed axis-aligned box [0,x]×[0,y]×[0,z] (µm) of 12 triangles with outward normals.
+TriangleMesh box_mesh(double x_um, double y_um, double z_um);
+
 /// All surfaces of a scene. Invariants (established by `GeometryBuilder`/checks):
 /// every surface is a closed, 2-manifold, consistently oriented triangle mesh,
 /// except surfaces declared open (e.g. the cleft rim, whose edges end on other

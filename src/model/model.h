@@ -78,6 +78,19 @@ struct ReactionDef {
   double unbinding_radius_um = 0;
 };
 
+/// The unimolecular reaction of `species` picked by u ∈ (0, Σ rates]: walks the
+/// cumulative rates of its reactions in declaration order. Null if it has none.
+inline const ReactionDef* choose_unimolecular(const std::vector<ReactionDef>& reactions, int species, double u) {
+  const ReactionDef* chosen = nullptr;
+  for (const ReactionDef& rx : reactions)
+    if (rx.reactants.size() == 1 && rx.reactants[0] == species) {
+      chosen = &rx;
+      if (u <= rx.rate_per_s) break;
+      u -= rx.rate_per_s;
+    }
+  return chosen;
+}
+
 struct ProductionDef {
   int species = 0;
   double rate_per_s = 0;

@@ -10,14 +10,6 @@
 using namespace spinesim;
 using namespace spinesim::testing;
 
-namespace {
-// Runs `steps` Brownian steps on the serial reference stepper.
-void advance(Simulator& sim, int steps) {
-  World& w = sim.mutable_world();
-  Stepper& st = const_cast<Stepper&>(sim.stepper());
-  for (int k = 0; k < steps; ++k) st.step(sim.diffusion_context(), w);
-}
-}  // namespace
 
 TEST_CASE("volume MSD in free 3D space is 6 D t" * doctest::test_suite("stat")) {
   // Stochastic test. Theory: each axis displacement ~ N(0, 2Dt), so r² has mean 6Dt

@@ -15,13 +15,6 @@
 using namespace spinesim;
 using namespace spinesim::testing;
 
-namespace {
-void advance(Simulator& sim, int steps) {
-  World& w = sim.mutable_world();
-  Stepper& st = const_cast<Stepper&>(sim.stepper());
-  for (int k = 0; k < steps; ++k) st.step(sim.diffusion_context(), w);
-}
-}  // namespace
 
 TEST_CASE("no leaks: parametric spine with cleft, 1.2e7 molecule-steps") {
   SpineParams p;

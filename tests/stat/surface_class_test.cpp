@@ -12,11 +12,6 @@ using namespace spinesim;
 using namespace spinesim::testing;
 
 namespace {
-void advance(Simulator& sim, int steps) {
-  World& w = sim.mutable_world();
-  Stepper& st = const_cast<Stepper&>(sim.stepper());
-  for (int k = 0; k < steps; ++k) st.step(sim.diffusion_context(), w);
-}
 
 // Pearson χ² of counts against equal expected counts.
 double chi_square_uniform(const std::vector<double>& counts) {

@@ -7,19 +7,11 @@
 #include <map>
 #include <string>
 
+#include "engine/simulator.h"
 #include "geometry/spine_builder.h"
 #include "model/model.h"
 
 namespace spinesim::testing {
-
-/// Closed axis-aligned box [0,x]×[0,y]×[0,z] with outward normals.
-inline TriangleMesh box_mesh(double x, double y, double z) {
-  TriangleMesh m;
-  for (int k = 0; k < 8; ++k) m.vertices.push_back({(k & 1) ? x : 0.0, (k & 2) ? y : 0.0, (k & 4) ? z : 0.0});
-  m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                 {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
-  return m;
-}
 
 /// Flat square sheet in the z = 0 plane, side `side` µm, n×n squares split in two
 /// triangles each, normals +z. Open: its border reflects membrane molecules.
@@ -110,6 +102,13 @@ inline Geometry split_box() {
   quad(v(2, 0, 0), v(2, 1, 0), v(2, 1, 1), v(2, 0, 1), wall, outside, right);       // x = 2, normal +x
   quad(v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1), partition, right, left);     // x = 1, normal +x
   return g;
+}
+
+/// Runs `steps` Brownian steps directly on the simulator's stepper (no events).
+inline void advance(Simulator& sim, int steps) {
+  World& w = sim.mutable_world();
+  Stepper& st = const_cast<Stepper&>(sim.stepper());
+  for (int k = 0; k < steps; ++k) st.step(sim.diffusion_context(), w);
 }
 
 /// A model with the given geometry and one species, reflective everywhere.
