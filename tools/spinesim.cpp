@@ -18,6 +18,9 @@ verbs:
   run SCENE --out DIR     run a scene; writes counts.csv, VTK frames, mesh.vtp, run.json, render.png
   validate SCENE          check a scene and list every problem with file:line:column
   render RUN_DIR -o PNG   draw a frame of a run (headless: xvfb-run -a spinesim render ...)
+  movie RUN_DIR -o MP4    render every frame into a movie (or a PNG sequence without ffmpeg)
+  plot RUN_DIR -o PNG     plot counts.csv over time
+  ensemble SCENE --replicates N --out DIR   replicate runs, sweeps and statistics
   bench diffusion         measure molecule-steps per second
 
 options:

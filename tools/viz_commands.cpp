@@ -1,33 +1,116 @@
 // `spinesim render`, `movie` and `plot`: pictures of a run directory, headless.
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "viz/movie.h"
+#include "viz/plot.h"
 #include "viz/render.h"
 
 namespace spinesim::cli {
 
 namespace {
 
-const char* kRenderHelp = R"(usage: spinesim render RUN_DIR -o OUT.png [--frame K] [--camera side|top] [--size WxH]
+const char* kRenderHelp = R"(usage: spinesim render RUN_DIR -o OUT.png [--frame K | --time T] [--camera side|top|psd|cutaway]
+                       [--size WxH] [--no-ssao]
 
-Draws the mesh (regions coloured, membrane semi-transparent) and the molecules of
-one frame of a run as spheres coloured by species. Needs an X display; on a
-headless machine run it under xvfb-run -a.
+Draws one frame of a run: the membrane coloured by region (PSD dark red,
+perisynaptic orange, extrasynaptic head / neck / shaft in three blue-greys), the
+molecules as spheres of their species' display radius coloured by species, receptors
+and other agents coloured by state (closed: the agent's colour, open: yellow,
+pore-blocked or trapped: one dark hue per blocker), a legend of species and agent
+states with counts, a scale bar in nm and the simulated time. Needs an X display;
+on a headless machine run it under xvfb-run -a. The same frame gives the same bytes.
 
 Options:
   -o, --output OUT.png   image to write
   --frame K              frame index in frames.pvd (default: the last)
-  --camera NAME          side (default) or top
+  --time T               the frame nearest simulated time T, in seconds (e.g. 0.002)
+  --camera NAME          side (default): the whole spine, head semi-transparent
+                         top: looking down the spine axis
+                         psd: close-up of the PSD from above, presynaptic side hidden
+                         cutaway: side view with the near half of the membrane cut away
   --size WxH             image size in pixels (default 1200x900)
+  --no-ssao              plain lighting without ambient occlusion (faster)
 
 Example:
-  xvfb-run -a spinesim render runs/demo -o runs/demo/frame.png --frame 3
+  xvfb-run -a spinesim render runs/demo -o runs/demo/psd.png --time 0.001 --camera psd
 )";
+
+const char* kMovieHelp = R"(usage: spinesim movie RUN_DIR -o OUT.mp4 [--orbit] [--fps N] [--size WxH] [--camera NAME] [--no-ssao]
+
+Renders every frame of a run like `spinesim render` and encodes them with ffmpeg
+(H.264 for .mp4). Without ffmpeg on PATH (Debian: apt-get install ffmpeg) the frames
+are left as a numbered PNG sequence OUT_frames/frame_00000.png, ... beside OUT.
+Needs an X display; on a headless machine run it under xvfb-run -a.
+
+Options:
+  -o, --output OUT.mp4   movie to write (.mp4, .mkv, .webm, .gif: whatever ffmpeg knows)
+  --orbit                turn the camera once around the spine over the movie
+  --fps N                frames per second (default 10)
+  --size WxH             frame size in pixels (default 1280x720)
+  --camera NAME          side (default), top, psd or cutaway, as for render
+  --no-ssao              plain lighting without ambient occlusion (faster)
+
+Example:
+  xvfb-run -a spinesim movie runs/demo -o runs/demo/movie.mp4 --orbit --fps 15
+)";
+
+const char* kPlotHelp = R"(usage: spinesim plot RUN_DIR -o OUT.png [--columns A,B,...] [--size WxH]
+
+Plots columns of RUN_DIR/counts.csv against time (ms) as lines with a legend.
+Without --columns it picks up to 8 columns that change during the run (molecule
+and agent counts first; currents and Ca2+ influx only when named). Needs an X
+display; on a headless machine run it under xvfb-run -a.
+
+Options:
+  -o, --output OUT.png   image to write
+  --columns A,B,...      counts.csv column names, comma-separated (see its header)
+  --size WxH             image size in pixels (default 1000x600)
+
+Example:
+  xvfb-run -a spinesim plot runs/demo -o runs/demo/counts.png --columns calcium@cytosol,glutamate@cleft
+)";
+
+/// Accepts -o as a synonym of --output, then parses.
+Args parse(int argc, char** argv, const std::vector<OptionSpec>& specs) {
+  static std::string output_flag = "--output";
+  std::vector<char*> rewritten(argv, argv + argc);
+  for (auto& a : rewritten)
+    if (std::string(a) == "-o") a = output_flag.data();
+  return Args(static_cast<int>(rewritten.size()), rewritten.data(), 2, specs);
+}
+
+void require_run_dir_and_output(const Args& args, const std::string& verb, const std::string& example_out) {
+  if (args.positional().size() != 1) {
+    throw UsageError(verb + " needs exactly one RUN_DIR (a directory written by spinesim run), got " +
+                     std::to_string(args.positional().size()));
+  }
+  if (!args.has("output")) throw UsageError(verb + " needs -o " + example_out);
+}
+
+void parse_size(const Args& args, int& width, int& height) {
+  auto size = args.get("size");
+  if (!size) return;
+  int w = 0, h = 0;
+  char tail = 0;
+  if (std::sscanf(size->c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 16 || h < 16 || w > 8192 || h > 8192)
+    throw UsageError("--size expects WxH with 16..8192 pixels each, e.g. 1920x1080; got '" + *size + "'");
+  width = w;
+  height = h;
+}
+
+std::string parse_camera(const Args& args) {
+  const std::string camera = args.get("camera").value_or("side");
+  for (const auto& c : kRenderCameras)
+    if (c == camera) return camera;
+  throw UsageError("--camera must be side, top, psd or cutaway, got '" + camera + "'");
+}
 
 }  // namespace
 
@@ -36,43 +119,75 @@ int render_command(int argc, char** argv) {
     std::cout << kRenderHelp;
     return kExitOk;
   }
-  // Accept -o as a synonym of --output.
-  std::vector<char*> rewritten(argv, argv + argc);
-  std::string output_flag = "--output";
-  for (auto& a : rewritten)
-    if (std::string(a) == "-o") a = output_flag.data();
-  Args args(static_cast<int>(rewritten.size()), rewritten.data(), 2, {{"output"}, {"frame"}, {"camera"}, {"size"}});
-  if (args.positional().size() != 1) throw UsageError("render needs exactly one RUN_DIR");
-  if (!args.has("output")) throw UsageError("render needs -o OUT.png");
+  Args args = parse(argc, argv, {{"output"}, {"frame"}, {"time"}, {"camera"}, {"size"}, {"no-ssao", false}});
+  require_run_dir_and_output(args, "render", "OUT.png");
   RenderOptions o;
-  o.frame = static_cast<int>(args.get_int("frame", -1, -1, 1 << 30));
-  o.camera = args.get("camera").value_or("side");
-  if (o.camera != "side" && o.camera != "top") throw UsageError("--camera must be side or top, got '" + o.camera + "'");
-  if (auto size = args.get("size")) {
-    int w = 0, h = 0;
-    char tail = 0;
-    if (std::sscanf(size->c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 16 || h < 16 || w > 8192 || h > 8192)
-      throw UsageError("--size expects WxH with 16..8192 pixels each, e.g. 1920x1080; got '" + *size + "'");
-    o.width = w;
-    o.height = h;
+  if (args.has("frame") && args.has("time")) {
+    throw UsageError("--frame and --time both choose the frame; give only one");
   }
+  o.frame = static_cast<int>(args.get_int("frame", -1, -1, 1 << 30));
+  if (args.has("time")) o.time_s = args.get_double("time", 0.0, 0.0);
+  o.camera = parse_camera(args);
+  o.ambient_occlusion = !args.has("no-ssao");
+  parse_size(args, o.width, o.height);
   render_run(args.positional()[0], *args.get("output"), o);
   std::cout << "wrote " << *args.get("output") << "\n";
   return kExitOk;
 }
 
-}  // namespace spinesim::cli
-
-namespace spinesim::cli {
-
-int movie_command(int, char**) {
-  std::cerr << "spinesim movie: not available in this build yet\n";
-  return kExitInput;
+int movie_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kMovieHelp;
+    return kExitOk;
+  }
+  Args args = parse(argc, argv,
+                    {{"output"}, {"orbit", false}, {"fps"}, {"size"}, {"camera"}, {"no-ssao", false}});
+  require_run_dir_and_output(args, "movie", "OUT.mp4");
+  MovieOptions o;
+  o.render.width = 1280;
+  o.render.height = 720;
+  parse_size(args, o.render.width, o.render.height);
+  o.render.camera = parse_camera(args);
+  o.render.ambient_occlusion = !args.has("no-ssao");
+  o.orbit = args.has("orbit");
+  o.fps = static_cast<int>(args.get_int("fps", 10, 1, 240));
+  const auto result = make_movie(args.positional()[0], *args.get("output"), o, [](std::size_t k, std::size_t n) {
+    std::cerr << "\rframe " << k << "/" << n << std::flush;
+    if (k == n) std::cerr << "\n";
+  });
+  if (result.encoded) {
+    std::cout << "wrote " << result.written.string() << " (" << result.frames << " frames at " << o.fps << " fps)\n";
+  } else {
+    std::cout << "ffmpeg is not on PATH, so no movie was encoded; wrote " << result.frames << " frames to "
+              << result.written.string() << "/frame_00000.png ... (install ffmpeg, e.g. apt-get install ffmpeg, "
+              << "and run again, or encode them with: ffmpeg -framerate " << o.fps << " -i "
+              << (result.written / "frame_%05d.png").string() << " -pix_fmt yuv420p " << *args.get("output") << ")\n";
+  }
+  return kExitOk;
 }
 
-int plot_command(int, char**) {
-  std::cerr << "spinesim plot: not available in this build yet\n";
-  return kExitInput;
+int plot_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kPlotHelp;
+    return kExitOk;
+  }
+  Args args = parse(argc, argv, {{"output"}, {"columns"}, {"size"}});
+  require_run_dir_and_output(args, "plot", "OUT.png");
+  PlotOptions o;
+  parse_size(args, o.width, o.height);
+  if (auto cols = args.get("columns")) {
+    std::istringstream in(*cols);
+    std::string c;
+    while (std::getline(in, c, ',')) {
+      if (!c.empty()) o.columns.push_back(c);
+    }
+    if (o.columns.empty()) {
+      throw UsageError("--columns expects comma-separated counts.csv column names, e.g. calcium@cytosol,AMPAR.open");
+    }
+  }
+  plot_counts(args.positional()[0], *args.get("output"), o);
+  std::cout << "wrote " << *args.get("output") << "\n";
+  return kExitOk;
 }
 
 }  // namespace spinesim::cli

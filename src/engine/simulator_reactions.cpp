@@ -308,7 +308,9 @@ void Simulator::produce(std::size_t index, double t) {
     if (ctx_->sigma_um[static_cast<std::size_t>(pd.species)] > 0) diffusing_ = true;
   }
   production_count_[index] += 1;
-  CounterRng next({model_.seed, static_cast<std::uint32_t>(index), k + (std::uint64_t{1} << 40), Purpose::kProduction});
+  // Interval n + 1 uses stream step 2^40 + n + 1; step 2^40 drew the first one in run().
+  CounterRng next({model_.seed, static_cast<std::uint32_t>(index), k + 1 + (std::uint64_t{1} << 40),
+                   Purpose::kProduction});
   const double when = t - std::log(uniform_open0(next())) / pd.rate_per_s;
   if (when <= model_.t_end_s) queue_.push(when, {kProduction, index});
 }

@@ -5,6 +5,9 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cctype>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -155,11 +158,7 @@ void fill_defaults(pb::Message& m) {
 }
 
 Geometry box_geometry(double x, double y, double z) {
-  TriangleMesh m;
-  for (int k = 0; k < 8; ++k) m.vertices.push_back({(k & 1) ? x : 0.0, (k & 2) ? y : 0.0, (k & 4) ? z : 0.0});
-  // Outward winding for each face of the unit cube's corner numbering above.
-  m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
-                 {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  const TriangleMesh m = box_mesh(x, y, z);
   Geometry g;
   g.add_surface(m, "box_wall", "box_wall", "box", "extracellular");
   return g;
@@ -1179,7 +1178,162 @@ void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
   if (!out.ok && errors.empty()) errors.push_back({file.string(), 0, 0, "", "malformed scene file"});
 }
 
+/// Applies one FieldAssignment to `scene` by reflection; returns an empty string on
+/// success, else what is wrong. `steps` receives the path as parsed (for locating it).
+std::string apply_assignment(pb::Message& scene, const FieldAssignment& a, std::vector<std::string>& names,
+                             std::vector<int>& indices) {
+  // Parse "name[index].name…".
+  const std::string& p = a.path;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    std::size_t j = i;
+    while (j < p.size() && (std::isalnum(static_cast<unsigned char>(p[j])) || p[j] == '_')) ++j;
+    if (j == i) return "malformed field path (expected NAME or NAME[INDEX] separated by '.')";
+    names.push_back(p.substr(i, j - i));
+    int index = -1;
+    if (j < p.size() && p[j] == '[') {
+      std::size_t k = j + 1;
+      while (k < p.size() && std::isdigit(static_cast<unsigned char>(p[k]))) ++k;
+      if (k == j + 1 || k >= p.size() || p[k] != ']' || k - j > 8)
+        return "malformed index in field path (expected NAME[INDEX] with INDEX ≥ 0)";
+      index = std::stoi(p.substr(j + 1, k - j - 1));
+      j = k + 1;
+    }
+    indices.push_back(index);
+    if (j == p.size()) break;
+    if (p[j] != '.' || j + 1 == p.size()) return "malformed field path (expected NAME or NAME[INDEX] separated by '.')";
+    i = j + 1;
+  }
+  if (names.empty()) return "empty field path";
+  pb::Message* m = &scene;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const pb::Descriptor* d = m->GetDescriptor();
+    const pb::Reflection* r = m->GetReflection();
+    const pb::FieldDescriptor* f = d->FindFieldByName(names[k]);
+    if (!f) {
+      std::string known;
+      for (int q = 0; q < d->field_count(); ++q) known += (q ? ", " : "") + d->field(q)->name();
+      return "'" + names[k] + "' is not a field of " + d->name() + " (its fields: " + known + ")";
+    }
+    const bool last = k + 1 == names.size();
+    const int index = indices[k];
+    if (f->is_repeated()) {
+      const int size = r->FieldSize(*m, f);
+      if (index < 0) return "'" + names[k] + "' is repeated: give an index, e.g. " + names[k] + "[0]";
+      if (index >= size)
+        return "'" + names[k] + "[" + std::to_string(index) + "]' does not exist: the scene has " +
+               std::to_string(size) + " " + names[k] + " entr" + (size == 1 ? "y" : "ies");
+    } else if (index >= 0) {
+      return "'" + names[k] + "' is not repeated: drop the [" + std::to_string(index) + "]";
+    }
+    if (!last) {
+      if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE)
+        return "'" + names[k] + "' is a number or text, not a block: nothing follows it in a path";
+      if (!f->is_repeated() && f->containing_oneof() && !r->HasField(*m, f)) {
+        const pb::FieldDescriptor* set = r->GetOneofFieldDescriptor(*m, f->containing_oneof());
+        if (set) return "'" + names[k] + "' is not used by this scene (it sets '" + set->name() + "' instead)";
+      }
+      m = f->is_repeated() ? r->MutableRepeatedMessage(m, f, index) : r->MutableMessage(m, f);
+      continue;
+    }
+    if (!f->is_repeated() && f->containing_oneof()) {
+      const pb::FieldDescriptor* set = r->GetOneofFieldDescriptor(*m, f->containing_oneof());
+      if (set && set != f) return "'" + names[k] + "' is not used by this scene (it sets '" + set->name() + "' instead)";
+    }
+    const std::string& v = a.value;
+    errno = 0;
+    char* end = nullptr;
+    switch (f->cpp_type()) {
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+      case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+        const double x = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0' || !std::isfinite(x) || std::isspace(static_cast<unsigned char>(v[0])))
+          return "'" + v + "' is not a finite number";
+        if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT) {
+          if (f->is_repeated()) r->SetRepeatedFloat(m, f, index, static_cast<float>(x));
+          else r->SetFloat(m, f, static_cast<float>(x));
+        } else if (f->is_repeated()) {
+          r->SetRepeatedDouble(m, f, index, x);
+        } else {
+          r->SetDouble(m, f, x);
+        }
+        return "";
+      }
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+      case pb::FieldDescriptor::CPPTYPE_UINT64: {
+        const bool is32 = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32;
+        const unsigned long long x = std::strtoull(v.c_str(), &end, 10);
+        if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])) || *end != '\0' || errno == ERANGE ||
+            (is32 && x > 0xFFFFFFFFull))
+          return "'" + v + "' is not a whole number ≥ 0" + (is32 ? " below 2^32" : "") + " (the field is an integer)";
+        if (is32) {
+          if (f->is_repeated()) r->SetRepeatedUInt32(m, f, index, static_cast<std::uint32_t>(x));
+          else r->SetUInt32(m, f, static_cast<std::uint32_t>(x));
+        } else if (f->is_repeated()) {
+          r->SetRepeatedUInt64(m, f, index, x);
+        } else {
+          r->SetUInt64(m, f, x);
+        }
+        return "";
+      }
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+      case pb::FieldDescriptor::CPPTYPE_INT64: {
+        const bool is32 = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT32;
+        const long long x = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || std::isspace(static_cast<unsigned char>(v[0])) || *end != '\0' || errno == ERANGE ||
+            (is32 && (x > 0x7FFFFFFFll || x < -0x80000000ll)))
+          return "'" + v + "' is not a whole number (the field is an integer)";
+        if (is32) {
+          if (f->is_repeated()) r->SetRepeatedInt32(m, f, index, static_cast<std::int32_t>(x));
+          else r->SetInt32(m, f, static_cast<std::int32_t>(x));
+        } else if (f->is_repeated()) {
+          r->SetRepeatedInt64(m, f, index, x);
+        } else {
+          r->SetInt64(m, f, x);
+        }
+        return "";
+      }
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        return "'" + names[k] + "' is a block, not a number: name one of its numeric fields";
+      default:
+        return "'" + names[k] + "' is a " + f->cpp_type_name() + " field; only numeric fields can be set";
+    }
+  }
+  return "";
+}
+
 }  // namespace
+
+FieldAssignment parse_field_assignment(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw InputError(Diagnostic{"", 0, 0, "", "expected FIELD=VALUE (e.g. release[0].count=500), got '" + text + "'"});
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+static void apply_assignments(const fs::path& file, Parsed& parsed, const std::vector<FieldAssignment>& list,
+                              std::vector<Diagnostic>& errors) {
+  Locator loc(file.string(), &parsed.tree);
+  for (const FieldAssignment& a : list) {
+    std::vector<std::string> names;
+    std::vector<int> indices;
+    const std::string problem = apply_assignment(parsed.scene, a, names, indices);
+    if (problem.empty()) continue;
+    // Locate the longest prefix of the path that names real fields with matching
+    // repeated-ness (the parser's location tree rejects anything else).
+    std::vector<PathStep> steps;
+    const pb::Descriptor* desc = Scene::descriptor();
+    for (std::size_t k = 0; k < names.size() && desc; ++k) {
+      const pb::FieldDescriptor* f = desc->FindFieldByName(names[k]);
+      if (!f || f->is_repeated() != (indices[k] >= 0)) break;
+      steps.push_back({names[k].c_str(), indices[k]});
+      desc = f->message_type();
+    }
+    Diagnostic d = loc.at(steps, "cannot set " + a.path + "=" + a.value + ": " + problem);
+    d.field = a.path;
+    errors.push_back(std::move(d));
+  }
+}
 
 static Model compile_checked(const fs::path& file, Parsed& parsed, std::vector<Diagnostic>& errors,
                              std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files,
@@ -1206,6 +1360,8 @@ LoadedScene load_scene(const fs::path& file, const SceneOverrides& overrides) {
   if (!parsed.ok) throw InputError(errors);
   if (overrides.seed) parsed.scene.mutable_simulation()->set_seed(*overrides.seed);
   if (overrides.t_end_s) parsed.scene.mutable_simulation()->set_t_end_s(*overrides.t_end_s);
+  apply_assignments(file, parsed, overrides.assignments, errors);
+  if (!errors.empty()) throw InputError(errors);
   std::map<std::string, std::string> files;
   LoadedScene out;
   out.model = compile_checked(file, parsed, errors, warnings, &files, overrides.t_end_s.has_value());

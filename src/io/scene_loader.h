@@ -14,11 +14,26 @@
 
 namespace spinesim {
 
+/// `FIELD=value`: a numeric scene field named by its path in the schema, e.g.
+/// `release[0].count`, `simulation.dt_s`, `clamp[1].constant_uM` (repeated fields
+/// take an index; a missing optional sub-message is created), and its new value.
+struct FieldAssignment {
+  std::string path;
+  std::string value;
+};
+
 /// Command-line values that replace the scene's own.
 struct SceneOverrides {
   std::optional<std::uint64_t> seed;
   std::optional<double> t_end_s;
+  /// Applied in order to the parsed scene before it is checked and compiled; an
+  /// unknown path, a non-numeric field or a malformed value is an InputError whose
+  /// diagnostic names the path (and the line of the field when the scene sets it).
+  std::vector<FieldAssignment> assignments;
 };
+
+/// Splits "FIELD=value" at the first '='; throws InputError if either side is empty.
+FieldAssignment parse_field_assignment(const std::string& text);
 
 struct LoadedScene {
   Model model;

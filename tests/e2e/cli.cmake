@@ -12,7 +12,7 @@ endfunction()
 expect_run(0 "spinesim 0." --version)
 expect_run(0 "verbs:" --help)
 expect_run(2 "unknown verb 'frobnicate'" frobnicate)
-foreach(verb run validate render bench)
+foreach(verb run validate render movie plot bench ensemble)
   expect_run(0 "Example:" ${verb} --help)
 endforeach()
 
