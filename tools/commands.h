@@ -1,5 +1,6 @@
 // The verbs of the spinesim command line. Each returns the process exit code:
-// 0 success, 1 internal error, 2 bad input or usage, 3 an output could not be written.
+// 0 success, 1 internal error, 2 bad input or usage, 3 an output could not be written,
+// 4 stopped by SIGINT/SIGTERM after writing a checkpoint (continue with `spinesim resume`).
 #pragma once
 
 namespace spinesim::cli {
@@ -8,8 +9,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitInput = 2;
 inline constexpr int kExitIo = 3;
+inline constexpr int kExitInterrupted = 4;
 
 int run_command(int argc, char** argv);
+int resume_command(int argc, char** argv);
 int validate_command(int argc, char** argv);
 int render_command(int argc, char** argv);
 int movie_command(int argc, char** argv);

@@ -1,8 +1,10 @@
 // `spinesim run`, `validate` and `render`: load a scene, run it into a run
 // directory with counts, VTK frames, the mesh, the resolved scene, run.json and a
 // PNG; check a scene without running; draw a run.
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include "core/error.h"
 #include "engine/parallel/tbb_stepper.h"
 #include "engine/simulator.h"
+#include "io/checkpoint.h"
 #include "io/counts_writer.h"
 #include "io/run_info.h"
 #include "io/scene_loader.h"
@@ -29,7 +32,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kRunHelp =
-    R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--overwrite] [--quiet]
+    R"(usage: spinesim run SCENE --out DIR [--seed S] [--threads N] [--t-end T] [--checkpoint-every T]
+                    [--overwrite] [--quiet]
 
 Runs SCENE (protobuf text format, see docs/scene-format.md) and writes into DIR:
   counts.csv             time_s, then molecules per species@compartment / species@region,
@@ -41,6 +45,7 @@ Runs SCENE (protobuf text format, see docs/scene-format.md) and writes into DIR:
   scene.resolved.pbtxt   the scene as run (defaults written out, overrides applied)
   run.json               command line, seed, version, threads, wall time, step counts
   render.png             the last frame (when output.render_png is true and a display exists)
+  checkpoint.N.pb        while the run is unfinished: the last two checkpoints (see resume)
 
 Options:
   --out DIR      run directory (created if missing; files are replaced atomically)
@@ -48,12 +53,33 @@ Options:
   --threads N    worker threads (default: all cores); N = 1 runs the serial reference stepper.
                  Outputs are byte-identical for every N.
   --t-end T      end time in s, replaces simulation.t_end_s
+  --checkpoint-every T  write a checkpoint every T simulated seconds (DIR/checkpoint.N.pb,
+                 the last two kept; removed when the run finishes). After a crash or kill,
+                 `spinesim resume DIR` continues with byte-identical outputs.
+                 SIGINT/SIGTERM always write a checkpoint and exit with status 4.
   --overwrite    replace the run already in DIR (refused otherwise, so no result is lost);
                  its files are replaced one by one as the new run writes them
   --quiet        no progress lines
 
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo --seed 7 --threads 2
+)";
+
+const char* kResumeHelp = R"(usage: spinesim resume DIR [--threads N] [--quiet]
+
+Continues the unfinished run in DIR from its newest valid checkpoint (checkpoint.N.pb,
+written by `run --checkpoint-every T` or when a run or resume is stopped by SIGINT or
+SIGTERM). A truncated or corrupt checkpoint is detected by its checksum and skipped in
+favour of the one before it. counts.csv and frames come out byte-identical to an
+uninterrupted run, for any --threads. The scene, seed and checkpoint interval are
+those of the original run (the checkpoint holds the resolved scene).
+
+Options:
+  --threads N    worker threads (default: those of the original run)
+  --quiet        no progress lines
+
+Example:
+  spinesim resume runs/demo
 )";
 
 const char* kValidateHelp = R"(usage: spinesim validate SCENE
@@ -72,9 +98,14 @@ void print_diagnostics(const std::vector<Diagnostic>& list) {
 /// Writes frames/NNNNN.vtp and keeps frames.pvd listing them.
 class FrameObserver final : public Observer {
  public:
-  explicit FrameObserver(const fs::path& run_dir) : dir_(run_dir), pvd_(run_dir / "frames.pvd") {
+  explicit FrameObserver(const fs::path& run_dir, const Checkpoint* resume = nullptr)
+      : dir_(run_dir),
+        pvd_(resume ? PvdWriter(run_dir / "frames.pvd", resume->pvd) : PvdWriter(run_dir / "frames.pvd")),
+        count_(resume ? resume->frame_count : 0) {
     fs::create_directories(dir_ / "frames");
   }
+  std::size_t count() const { return count_; }
+  std::vector<std::pair<double, std::string>> entries() const { return pvd_.entries(); }
   void observe(double time_s, const Simulator& sim) override {
     char name[32];
     std::snprintf(name, sizeof name, "%05zu.vtp", count_++);
@@ -114,68 +145,116 @@ std::string command_line(int argc, char** argv) {
 
 }  // namespace
 
-int run_command(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    std::cout << kRunHelp;
-    return kExitOk;
-  }
-  Args args(argc, argv, 2, {{"out"}, {"seed"}, {"threads"}, {"t-end"}, {"quiet", false}, {"overwrite", false}});
-  if (args.positional().size() != 1) throw UsageError("run needs exactly one SCENE file");
-  if (!args.has("out")) throw UsageError("run needs --out DIR (the run directory to write)");
-  const fs::path scene_file = args.positional()[0];
-  const fs::path out_dir = *args.get("out");
-  SceneOverrides ov;
-  if (args.has("seed")) ov.seed = args.get_u64("seed", 1);
-  if (args.has("t-end")) {
-    ov.t_end_s = args.get_double("t-end", 0, 0);
-    if (*ov.t_end_s <= 0) throw UsageError("--t-end must be > 0 s");
-  }
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = static_cast<int>(args.get_int("threads", hw, 1, 1024));
-  const bool quiet = args.has("quiet");
-  const bool overwrite = args.has("overwrite");
-  bool holds_run = false;
-  for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
-  if (holds_run && !overwrite)
-    throw UsageError(out_dir.string() +
-                     " already holds a run; choose another --out directory or pass --overwrite "
-                     "to replace it");
-  // Replacing a run: write the new one beside it and swap only when it has finished,
-  // so a run that fails leaves the earlier one whole.
-  const fs::path out = holds_run ? fs::path(out_dir.string() + ".partial") : out_dir;
-  if (holds_run) fs::remove_all(out);
+namespace {
 
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
+
+extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+/// SIGINT/SIGTERM raise the stop flag once; a second signal acts as usual (kills).
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// Removes temporary files (.NAME.tmpPID) left by a killed run.
+void remove_stale_temps(const fs::path& dir) {
+  for (const fs::path& d : {dir, dir / "frames"}) {
+    std::error_code ec;
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) {
+        std::error_code ignored;
+        fs::remove(it->path(), ignored);
+      }
+    }
+  }
+}
+
+struct RunPlan {
+  fs::path scene_file;   ///< for messages and run.json
+  fs::path out;          ///< the directory written
+  fs::path final_dir;    ///< where the run ends up (differs from out for --overwrite)
+  int threads = 1;
+  bool quiet = false;
+  double checkpoint_every_s = 0;
+  std::string command_line;  ///< of the original run
+  std::string resumed_by;    ///< command line of `resume`, empty for a fresh run
+  SceneOverrides overrides;
+  const Checkpoint* resume = nullptr;
+  fs::path resume_file;
+};
+
+int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
   const auto wall_start = std::chrono::steady_clock::now();
-  LoadedScene loaded = load_scene(scene_file, ov);
-  print_diagnostics(loaded.warnings);
   const Model& model = loaded.model;
-
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out))
-    throw IoError("cannot create run directory " + out.string() + ": " + ec.message() +
-                  " (choose a writable --out directory)");
+  const fs::path& out = plan.out;
   atomic_write(out / "scene.resolved.pbtxt", loaded.resolved_text);
   write_mesh_vtp(model.geometry, out / "mesh.vtp");
 
   std::unique_ptr<Stepper> stepper;
-  if (threads == 1)
+  if (plan.threads == 1)
     stepper = std::make_unique<SerialStepper>();
   else
-    stepper = make_tbb_stepper(threads);
+    stepper = make_tbb_stepper(plan.threads);
   Simulator sim(model, std::move(stepper));
-  CountsWriter counts(model, out / "counts.csv");
+  CountsWriter counts(model, out / "counts.csv", plan.resume ? &plan.resume->counts_csv : nullptr);
   sim.add_observer(&counts, model.counts_interval_s);
   std::unique_ptr<FrameObserver> frames;
   if (model.frame_interval_s > 0) {
-    frames = std::make_unique<FrameObserver>(out);
+    frames = std::make_unique<FrameObserver>(out, plan.resume);
     sim.add_observer(frames.get(), model.frame_interval_s);
   }
+  std::uint64_t checkpoint_number = plan.resume ? plan.resume->number : 0;
+  fs::path last_checkpoint;
+  sim.set_checkpoint(plan.checkpoint_every_s, [&](const Simulator& s) {
+    Checkpoint cp;
+    cp.program_version = SPINESIM_VERSION;
+    cp.number = ++checkpoint_number;
+    cp.scene_text = loaded.resolved_text;
+    cp.scene_file = fs::absolute(plan.scene_file).string();
+    cp.seed_override = plan.overrides.seed;
+    cp.t_end_override_s = plan.overrides.t_end_s;
+    cp.command_line = plan.command_line;
+    cp.threads = plan.threads;
+    cp.checkpoint_every_s = plan.checkpoint_every_s;
+    cp.final_dir = plan.final_dir == out ? std::string() : plan.final_dir.string();
+    cp.quiet = plan.quiet;
+    cp.state = s.save_state();
+    cp.counts_csv = counts.text();
+    if (frames) {
+      cp.frame_count = frames->count();
+      cp.pvd = frames->entries();
+    }
+    // counts.csv on disk first: a checkpoint never refers to rows the file lacks.
+    counts.flush();
+    last_checkpoint = write_checkpoint(out, cp);
+  });
+  g_stop.store(false);
+  sim.set_stop_flag(&g_stop);
+  install_stop_handlers();
+  if (plan.resume) {
+    try {
+      sim.restore_state(plan.resume->state);
+    } catch (const std::invalid_argument& e) {
+      throw IoError(plan.resume_file.string() + ": " + e.what() +
+                    " (was the checkpoint written for another scene?)");
+    }
+  }
   const bool tty = ::isatty(STDERR_FILENO);
-  if (!quiet) {
-    std::cerr << "spinesim: running " << scene_file.string() << " (" << model.species.size() << " species, "
-              << sim.world().molecule_count() << " molecules at t = 0, " << model.geometry.triangle_count()
-              << " triangles) on " << sim.stepper().name() << "\n";
+  if (plan.resume)  // also when quiet: which checkpoint was used matters
+    std::cerr << "spinesim: resuming " << plan.scene_file.string() << " at t = " << sim.time() << " s from "
+              << plan.resume_file.string() << " on " << sim.stepper().name() << "\n";
+  if (!plan.quiet) {
+    if (!plan.resume)
+      std::cerr << "spinesim: running " << plan.scene_file.string() << " (" << model.species.size()
+                << " species, " << sim.world().molecule_count() << " molecules at t = 0, "
+                << model.geometry.triangle_count() << " triangles) on " << sim.stepper().name() << "\n";
     sim.set_progress(
         [&, tty](const Simulator& s) {
           const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -195,16 +274,23 @@ int run_command(int argc, char** argv) {
   }
   sim.run();
   counts.flush();
-  if (!quiet && tty) std::cerr << "\n";
+  if (!plan.quiet && tty) std::cerr << "\n";
+  if (sim.stopped()) {
+    std::cerr << "spinesim: stopped by signal at t = " << sim.time() << " s; checkpoint written to "
+              << last_checkpoint.string() << "\n"
+              << "spinesim: continue with: spinesim resume " << out.string() << "\n";
+    return kExitInterrupted;
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   JsonObject info;
   info.add("program", "spinesim")
       .add("version", SPINESIM_VERSION)
-      .add("command_line", command_line(argc, argv))
-      .add("scene", fs::absolute(scene_file).string())
+      .add("command_line", plan.command_line);
+  if (plan.resume) info.add("resumed_by", plan.resumed_by).add("resumed_from", plan.resume_file.string());
+  info.add("scene", fs::absolute(plan.scene_file).string())
       .add("seed", static_cast<unsigned long long>(model.seed))
-      .add("threads", threads)
+      .add("threads", plan.threads)
       .add("stepper", sim.stepper().name())
       .add("t_end_s", model.t_end_s)
       .add("dt_s", model.dt_s)
@@ -215,6 +301,11 @@ int run_command(int argc, char** argv) {
       .add("molecules_at_end", static_cast<unsigned long long>(sim.world().molecule_count()))
       .add("wall_time_s", wall);
   atomic_write(out / "run.json", info.str());
+  // The run is complete: its checkpoints are of no further use.
+  for (const fs::path& f : list_checkpoints(out)) {
+    std::error_code ignored;
+    fs::remove(f, ignored);
+  }
 
   if (model.render_png && frames) {
     if (std::getenv("DISPLAY") == nullptr) {
@@ -227,15 +318,129 @@ int run_command(int argc, char** argv) {
       }
     }
   }
-  if (holds_run) replace_run(out, out_dir);
-  if (!quiet) {
+  if (out != plan.final_dir) replace_run(out, plan.final_dir);
+  if (!plan.quiet) {
     std::cerr << "spinesim: done in " << wall << " s (" << sim.stats().steps << " Brownian steps, "
               << sim.stats().events << " events).\n";
   }
+  const fs::path& out_dir = plan.final_dir;
   std::cout << "Outputs in " << fs::absolute(out_dir).string() << ":\n  counts.csv, frames.pvd ("
             << "frames/*.vtp), mesh.vtp, "
             << "scene.resolved.pbtxt, run.json" << (fs::exists(out_dir / "render.png") ? ", render.png" : "") << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kRunHelp;
+    return kExitOk;
+  }
+  Args args(argc, argv, 2,
+            {{"out"}, {"seed"}, {"threads"}, {"t-end"}, {"checkpoint-every"}, {"quiet", false}, {"overwrite", false}});
+  if (args.positional().size() != 1) throw UsageError("run needs exactly one SCENE file");
+  if (!args.has("out")) throw UsageError("run needs --out DIR (the run directory to write)");
+  const fs::path scene_file = args.positional()[0];
+  const fs::path out_dir = *args.get("out");
+  SceneOverrides ov;
+  if (args.has("seed")) ov.seed = args.get_u64("seed", 1);
+  if (args.has("t-end")) {
+    ov.t_end_s = args.get_double("t-end", 0, 0);
+    if (*ov.t_end_s <= 0) throw UsageError("--t-end must be > 0 s");
+  }
+  double checkpoint_every = 0;
+  if (args.has("checkpoint-every")) {
+    checkpoint_every = args.get_double("checkpoint-every", 0, 0);
+    if (!(checkpoint_every > 0)) throw UsageError("--checkpoint-every must be > 0 s (simulated time)");
+  }
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = static_cast<int>(args.get_int("threads", hw, 1, 1024));
+  const bool quiet = args.has("quiet");
+  const bool overwrite = args.has("overwrite");
+  bool holds_run = false;
+  for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
+  if (holds_run && !overwrite) {
+    if (!list_checkpoints(out_dir).empty())
+      throw UsageError(out_dir.string() + " holds an unfinished run with checkpoints; continue it with `spinesim resume " +
+                       out_dir.string() + "`, or pass --overwrite to start again");
+    throw UsageError(out_dir.string() +
+                     " already holds a run; choose another --out directory or pass --overwrite "
+                     "to replace it");
+  }
+  // Replacing a run: write the new one beside it and swap only when it has finished,
+  // so a run that fails leaves the earlier one whole.
+  const fs::path out = holds_run ? fs::path(out_dir.string() + ".partial") : out_dir;
+  if (holds_run) fs::remove_all(out);
+
+  LoadedScene loaded = load_scene(scene_file, ov);
+  print_diagnostics(loaded.warnings);
+
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out))
+    throw IoError("cannot create run directory " + out.string() + ": " +
+                  (ec ? ec.message() : std::string("a file of that name exists")) +
+                  " (choose a writable --out directory)");
+  RunPlan plan;
+  plan.scene_file = scene_file;
+  plan.out = out;
+  plan.final_dir = out_dir;
+  plan.threads = threads;
+  plan.quiet = quiet;
+  plan.checkpoint_every_s = checkpoint_every;
+  plan.command_line = command_line(argc, argv);
+  plan.overrides = ov;
+  return execute_run(loaded, plan);
+}
+
+int resume_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kResumeHelp;
+    return kExitOk;
+  }
+  Args args(argc, argv, 2, {{"threads"}, {"quiet", false}});
+  if (args.positional().size() != 1) throw UsageError("resume needs exactly one run directory DIR");
+  const fs::path dir = args.positional()[0];
+  if (!fs::is_directory(dir)) throw UsageError(dir.string() + " is not a run directory");
+  fs::path file;
+  std::vector<std::string> skipped;
+  Checkpoint cp;
+  try {
+    cp = load_newest_checkpoint(dir, file, skipped);
+  } catch (...) {
+    for (const auto& m : skipped) std::cerr << "spinesim: " << m << "\n";
+    throw;
+  }
+  for (const auto& m : skipped) std::cerr << "spinesim: " << m << "\n";
+  remove_stale_temps(dir);
+  const int threads = static_cast<int>(args.get_int("threads", std::max(1, cp.threads), 1, 1024));
+  // The scene is loaded again from its file (agent files are relative to it) with the
+  // original overrides; it must resolve to exactly the text the checkpoint holds.
+  SceneOverrides ov;
+  ov.seed = cp.seed_override;
+  ov.t_end_s = cp.t_end_override_s;
+  if (!fs::exists(cp.scene_file))
+    throw IoError(file.string() + " continues the scene " + cp.scene_file +
+                  ", which no longer exists; restore it to resume");
+  LoadedScene loaded = load_scene(cp.scene_file, ov);
+  if (loaded.resolved_text != cp.scene_text)
+    throw IoError(cp.scene_file + " (or a file it uses) has changed since " + file.string() +
+                  " was written (its resolved scene differs from the one in the checkpoint; compare with " +
+                  (dir / "scene.resolved.pbtxt").string() + "); restore it to resume");
+  RunPlan plan;
+  plan.scene_file = cp.scene_file;
+  plan.out = dir;
+  plan.final_dir = cp.final_dir.empty() ? dir : fs::path(cp.final_dir);
+  plan.threads = threads;
+  plan.quiet = args.has("quiet") || cp.quiet;
+  plan.checkpoint_every_s = cp.checkpoint_every_s;
+  plan.command_line = cp.command_line;
+  plan.resumed_by = command_line(argc, argv);
+  plan.overrides = ov;
+  plan.resume = &cp;
+  plan.resume_file = file;
+  return execute_run(loaded, plan);
 }
 
 int validate_command(int argc, char** argv) {

@@ -257,6 +257,18 @@ PvdWriter::PvdWriter(fs::path pvd_file) : pvd_file_(std::move(pvd_file)) {
   rewrite();
 }
 
+PvdWriter::PvdWriter(fs::path pvd_file, const std::vector<std::pair<double, std::string>>& entries)
+    : pvd_file_(std::move(pvd_file)) {
+  for (const auto& [t, f] : entries) entries_.push_back({t, f});
+  rewrite();
+}
+
+std::vector<std::pair<double, std::string>> PvdWriter::entries() const {
+  std::vector<std::pair<double, std::string>> out;
+  for (const auto& e : entries_) out.emplace_back(e.time_s, e.file);
+  return out;
+}
+
 void PvdWriter::add(double time_s, const std::string& relative_vtp_path) {
   entries_.push_back({time_s, relative_vtp_path});
   rewrite();

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/snapshot.h"
@@ -33,6 +34,10 @@ class PvdWriter {
  public:
   /// `pvd_file`: path of the .pvd to (re)create. Throws IoError when unwritable.
   explicit PvdWriter(std::filesystem::path pvd_file);
+  /// Continues a collection (a resumed run): `entries` are (time_s, file) pairs.
+  PvdWriter(std::filesystem::path pvd_file, const std::vector<std::pair<double, std::string>>& entries);
+  /// The frames listed so far as (time_s, file) pairs.
+  std::vector<std::pair<double, std::string>> entries() const;
 
   /// Appends a frame at `time_s` (seconds) whose .vtp lives at `relative_vtp_path`
   /// (relative to the .pvd's directory, '/'-separated, e.g. "frames/00000.vtp").

@@ -1,6 +1,7 @@
 #include "engine/event_queue.h"
 
 #include <cassert>
+#include <stdexcept>
 
 namespace spinesim {
 
@@ -42,6 +43,35 @@ EventHandle EventQueue::pop() {
   remove_at(0);
   free_.push_back(h);
   return h;
+}
+
+void EventQueue::import_state(State state) {
+  const std::size_t n = state.slots.size();
+  std::vector<std::uint8_t> seen(n, 0);
+  for (std::size_t pos = 0; pos < state.heap.size(); ++pos) {
+    const EventHandle h = state.heap[pos];
+    if (h >= n || seen[h] || state.slots[h].heap_pos != pos)
+      throw std::invalid_argument("event queue state: inconsistent heap entry");
+    seen[h] = 1;
+  }
+  for (const EventHandle h : state.free) {
+    if (h >= n || seen[h]) throw std::invalid_argument("event queue state: inconsistent free list");
+    seen[h] = 1;
+  }
+  for (std::size_t h = 0; h < n; ++h) {
+    if (!seen[h]) throw std::invalid_argument("event queue state: a slot is neither pending nor free");
+    if (state.slots[h].heap_pos != kNotInHeap && state.slots[h].heap_pos >= state.heap.size())
+      throw std::invalid_argument("event queue state: slot points outside the heap");
+  }
+  for (std::size_t pos = 1; pos < state.heap.size(); ++pos) {
+    const Slot &c = state.slots[state.heap[pos]], &p = state.slots[state.heap[(pos - 1) / 2]];
+    if (c.time < p.time || (c.time == p.time && c.sequence < p.sequence))
+      throw std::invalid_argument("event queue state: heap order violated");
+  }
+  slots_ = std::move(state.slots);
+  heap_ = std::move(state.heap);
+  free_ = std::move(state.free);
+  next_sequence_ = state.next_sequence;
 }
 
 void EventQueue::remove_at(std::uint32_t pos) {

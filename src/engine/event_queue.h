@@ -42,7 +42,6 @@ class EventQueue {
   /// until the next push.
   EventHandle pop();
 
- private:
   static constexpr std::uint32_t kNotInHeap = std::numeric_limits<std::uint32_t>::max();
   struct Slot {
     double time = 0;
@@ -50,6 +49,21 @@ class EventQueue {
     EventPayload payload;
     std::uint32_t heap_pos = kNotInHeap;
   };
+  /// The complete queue: every slot (pending or free, with its sequence number), the
+  /// heap layout, the free list and the next sequence number. Restoring it gives the
+  /// same handles, the same tie order and the same handle reuse as the original.
+  struct State {
+    std::vector<Slot> slots;
+    std::vector<EventHandle> heap;
+    std::vector<EventHandle> free;
+    std::uint64_t next_sequence = 0;
+  };
+  State export_state() const { return {slots_, heap_, free_, next_sequence_}; }
+  /// Replaces the queue by `state`; throws std::invalid_argument if it is inconsistent
+  /// (a heap entry out of range or not pointing back at its position).
+  void import_state(State state);
+
+ private:
   bool before(EventHandle a, EventHandle b) const {
     const Slot &sa = slots_[a], &sb = slots_[b];
     return sa.time < sb.time || (sa.time == sb.time && sa.sequence < sb.sequence);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -203,6 +204,14 @@ void Simulator::fire(EventHandle h) {
     case kProduction:
       produce(payload.target, t);
       break;
+    case kCheckpoint: {
+      --stats_.events;  // not part of the model: a checkpointed run counts as an uninterrupted one
+      ++checkpoint_k_;
+      const double next = static_cast<double>(checkpoint_k_ + 1) * checkpoint_interval_s_;
+      if (next < model_.t_end_s * (1 - 1e-12)) queue_.push(next, {kCheckpoint, 0});
+      if (checkpoint_) checkpoint_(*this);
+      break;
+    }
     default:
       break;
   }
@@ -216,33 +225,46 @@ void Simulator::schedule_poisson_release(std::size_t release, double t) {
 }
 
 void Simulator::run() {
-  poisson_count_.assign(model_.releases.size(), 0);
   const double t_end = model_.t_end_s;
   const double dt = model_.dt_s;
-  for (std::size_t i = 0; i < observers_.size(); ++i) queue_.push(0.0, {kObserve, i});
-  for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
-    for (std::size_t ti = 0; ti < model_.releases[ri].times_s.size(); ++ti)
-      queue_.push(model_.releases[ri].times_s[ti], {kRelease, (std::uint64_t{ri} << 32) | ti});
-  for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
-    if (model_.releases[ri].poisson_rate_hz > 0) schedule_poisson_release(ri, time_s_);
-  production_count_.assign(model_.productions.size(), 0);
-  for (std::size_t pi = 0; pi < model_.productions.size(); ++pi) {
-    CounterRng rng({model_.seed, static_cast<std::uint32_t>(pi), std::uint64_t{1} << 40, Purpose::kProduction});
-    const double when = time_s_ - std::log(uniform_open0(rng())) / model_.productions[pi].rate_per_s;
-    if (model_.productions[pi].rate_per_s > 0 && when <= t_end) queue_.push(when, {kProduction, pi});
+  stopped_ = false;
+  if (!restored_) {
+    poisson_count_.assign(model_.releases.size(), 0);
+    for (std::size_t i = 0; i < observers_.size(); ++i) queue_.push(0.0, {kObserve, i});
+    for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
+      for (std::size_t ti = 0; ti < model_.releases[ri].times_s.size(); ++ti)
+        queue_.push(model_.releases[ri].times_s[ti], {kRelease, (std::uint64_t{ri} << 32) | ti});
+    for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
+      if (model_.releases[ri].poisson_rate_hz > 0) schedule_poisson_release(ri, time_s_);
+    production_count_.assign(model_.productions.size(), 0);
+    for (std::size_t pi = 0; pi < model_.productions.size(); ++pi) {
+      CounterRng rng({model_.seed, static_cast<std::uint32_t>(pi), std::uint64_t{1} << 40, Purpose::kProduction});
+      const double when = time_s_ - std::log(uniform_open0(rng())) / model_.productions[pi].rate_per_s;
+      if (model_.productions[pi].rate_per_s > 0 && when <= t_end) queue_.push(when, {kProduction, pi});
+    }
+    if (const double bp = next_breakpoint(time_s_); bp <= t_end) queue_.push(bp, {kBreakpoint, 0});
+    for (std::size_t a = 0; a < world_.membrane.size(); ++a)
+      if (model_.species[world_.membrane.species[a]].agent_type >= 0)
+        schedule_agent(static_cast<std::uint32_t>(a), time_s_);
+    queue_.push(t_end, {kEnd, 0});
+    // Pushed last: checkpoint events take sequence numbers after every other initial
+    // event, and they change nothing in the model, so outputs do not depend on them.
+    if (checkpoint_interval_s_ > 0 && checkpoint_interval_s_ < t_end * (1 - 1e-12))
+      queue_.push(checkpoint_interval_s_, {kCheckpoint, 0});
+    anchor_ = time_s_;
+    steps_since_anchor_ = 0;
   }
-  if (const double bp = next_breakpoint(time_s_); bp <= t_end) queue_.push(bp, {kBreakpoint, 0});
-  for (std::size_t a = 0; a < world_.membrane.size(); ++a)
-    if (model_.species[world_.membrane.species[a]].agent_type >= 0) schedule_agent(static_cast<std::uint32_t>(a), time_s_);
-  queue_.push(t_end, {kEnd, 0});
+  restored_ = false;
 
-  // Steps are counted from the moment diffusion (re)starts so step boundaries are
-  // anchor + n·dt exactly, without summing dt.
-  double anchor = time_s_;
-  std::uint64_t steps_since_anchor = 0;
   auto last_report = std::chrono::steady_clock::now();
   std::uint64_t since_check = 0;
   while (!queue_.empty()) {
+    // A clean point: everything the loop needs is in members (save_state()).
+    if (stop_flag_ && stop_flag_->load(std::memory_order_relaxed)) {
+      stopped_ = true;
+      if (checkpoint_) checkpoint_(*this);
+      return;
+    }
     if (progress_ && ++since_check >= 64) {
       since_check = 0;
       const auto now = std::chrono::steady_clock::now();
@@ -254,14 +276,14 @@ void Simulator::run() {
     const double te = queue_.next_time();
     if (diffusing_ && te >= time_s_ + dt * (1 - 1e-9)) {
       stats_.molecule_steps += world_.molecule_count();
-      capture_time_ = anchor + static_cast<double>(steps_since_anchor + 1) * dt;
+      capture_time_ = anchor_ + static_cast<double>(steps_since_anchor_ + 1) * dt;
       if (has_capture_) rebuild_capture_index(time_s_);
       ctx_->world = &world_;
       ctx_->capture = has_capture_ ? &capture_ : nullptr;
       stepper_->step(*ctx_, world_, this);
       next_reaction_valid_ = false;
       ++stats_.steps;
-      ++steps_since_anchor;
+      ++steps_since_anchor_;
       time_s_ = capture_time_;
       // Pairs first: products made by dissociation at this boundary must take a step
       // before their first binding check (the unbinding radius is calibrated so).
@@ -289,8 +311,8 @@ void Simulator::run() {
         next_reaction_valid_ = false;
         diffusing_ = diffusing_ || ctx_->anything_diffuses(world_);
         if (diffusing_) {
-          anchor = time_s_;
-          steps_since_anchor = 0;
+          anchor_ = time_s_;
+          steps_since_anchor_ = 0;
         }
         continue;
       }
@@ -316,11 +338,99 @@ void Simulator::run() {
     if (kind == kRelease || kind == kPoissonRelease || kind == kProduction || kind == kAgent) next_reaction_valid_ = false;
     // Events that add diffusing molecules switch diffusion on themselves; no scan needed.
     if (!was_diffusing && diffusing_) {
-      anchor = time_s_;
-      steps_since_anchor = 0;
+      anchor_ = time_s_;
+      steps_since_anchor_ = 0;
     }
   }
   if (progress_) progress_(*this);
+}
+
+void Simulator::set_checkpoint(double interval_s, std::function<void(const Simulator&)> callback) {
+  checkpoint_interval_s_ = interval_s;
+  checkpoint_ = std::move(callback);
+}
+
+RunState Simulator::save_state() const {
+  RunState s;
+  s.world = world_;
+  s.queue = queue_.export_state();
+  s.time_s = time_s_;
+  s.diffusing = diffusing_;
+  s.anchor_s = anchor_;
+  s.steps_since_anchor = steps_since_anchor_;
+  s.agent_bound = agent_bound_;
+  s.agent_window = agent_window_;
+  s.flux_time_s = flux_time_;
+  s.ca_rate = ca_rate_;
+  s.current_pA = current_pA_;
+  s.poisson_count = poisson_count_;
+  s.production_count = production_count_;
+  s.next_reaction_valid = next_reaction_valid_;
+  s.next_volume_reaction = next_volume_reaction_;
+  s.next_membrane_reaction = next_membrane_reaction_;
+  for (const ObserverSlot& o : observers_) s.observer_next_k.push_back(o.next_k);
+  s.checkpoint_k = checkpoint_k_;
+  s.steps = stats_.steps;
+  s.events = stats_.events;
+  s.jumps = stats_.jumps;
+  s.molecule_steps = stats_.molecule_steps;
+  s.agent_transitions = stats_.agent_transitions;
+  s.captures = stats_.captures;
+  s.reactions = stats_.reactions;
+  return s;
+}
+
+void Simulator::restore_state(RunState s) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("run state does not fit the scene: " + what); };
+  const std::size_t n_species = model_.species.size();
+  const std::size_t counters = model_.geometry.region_names.size() * n_species;
+  const VolumeMolecules& v = s.world.volume;
+  const MembraneMolecules& m = s.world.membrane;
+  const std::size_t nv = v.size(), nm = m.size();
+  if (v.y.size() != nv || v.z.size() != nv || v.species.size() != nv || v.compartment.size() != nv ||
+      v.id.size() != nv || v.reaction_time.size() != nv)
+    fail("volume molecule arrays differ in length");
+  if (m.u.size() != nm || m.v.size() != nm || m.species.size() != nm || m.id.size() != nm ||
+      m.state.size() != nm || m.event.size() != nm || m.draws.size() != nm || m.reaction_time.size() != nm ||
+      s.agent_bound.size() != nm || s.agent_window.size() != nm)
+    fail("membrane molecule arrays differ in length");
+  for (std::size_t i = 0; i < nv; ++i)
+    if (v.species[i] >= n_species || v.compartment[i] >= model_.geometry.compartment_names.size())
+      fail("a volume molecule has an unknown species or compartment");
+  for (std::size_t i = 0; i < nm; ++i)
+    if (m.species[i] >= n_species || m.triangle[i] >= model_.geometry.triangle_count())
+      fail("a membrane molecule has an unknown species or triangle");
+  if (s.world.absorbed.size() != counters || s.world.crossed.size() != 2 * counters ||
+      s.world.ca_ions.size() != n_species || s.world.charge_pC.size() != n_species || s.ca_rate.size() != n_species ||
+      s.current_pA.size() != n_species)
+    fail("per-species counters have the wrong size");
+  if (s.poisson_count.size() != model_.releases.size() || s.production_count.size() != model_.productions.size())
+    fail("release or production counters have the wrong size");
+  if (s.observer_next_k.size() != observers_.size()) fail("the number of observers differs");
+  try {
+    queue_.import_state(std::move(s.queue));
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  world_ = std::move(s.world);
+  time_s_ = s.time_s;
+  diffusing_ = s.diffusing;
+  anchor_ = s.anchor_s;
+  steps_since_anchor_ = s.steps_since_anchor;
+  agent_bound_ = std::move(s.agent_bound);
+  agent_window_ = std::move(s.agent_window);
+  flux_time_ = s.flux_time_s;
+  ca_rate_ = std::move(s.ca_rate);
+  current_pA_ = std::move(s.current_pA);
+  poisson_count_ = std::move(s.poisson_count);
+  production_count_ = std::move(s.production_count);
+  next_reaction_valid_ = s.next_reaction_valid;
+  next_volume_reaction_ = s.next_volume_reaction;
+  next_membrane_reaction_ = s.next_membrane_reaction;
+  for (std::size_t i = 0; i < observers_.size(); ++i) observers_[i].next_k = s.observer_next_k[i];
+  checkpoint_k_ = s.checkpoint_k;
+  stats_ = {s.steps, s.events, s.jumps, s.molecule_steps, s.agent_transitions, s.captures, s.reactions};
+  restored_ = true;
 }
 
 Snapshot Simulator::snapshot() const {

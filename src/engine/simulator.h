@@ -3,6 +3,7 @@
 // straight to the next event when nothing does.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "core/random.h"
 #include "engine/diffusion.h"
 #include "engine/event_queue.h"
+#include "engine/run_state.h"
 #include "engine/snapshot.h"
 #include "engine/stepper.h"
 #include "engine/world.h"
@@ -54,8 +56,27 @@ class Simulator final : private CaptureSink {
   /// Called roughly every `every_s` of wall time during run().
   void set_progress(std::function<void(const Simulator&)> callback, double every_s = 2.0);
 
-  /// Runs to model().t_end_s.
+  /// Calls `callback` at interval, 2·interval, … (simulated s, before t_end), at a
+  /// clean point of the loop: save_state() then captures a state that run() can
+  /// continue from exactly. Must be called before run().
+  void set_checkpoint(double interval_s, std::function<void(const Simulator&)> callback);
+  /// When *flag becomes true (e.g. from a signal handler), run() finishes the step
+  /// or event in progress, calls the checkpoint callback (if any) and returns early.
+  void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
+
+  /// Runs to model().t_end_s, or until the stop flag is raised (see stopped()).
+  /// After restore_state(), continues the restored run instead of starting one.
   void run();
+  /// Whether the last run() returned early because of the stop flag.
+  bool stopped() const { return stopped_; }
+
+  /// The complete mutable state of the run (valid inside the checkpoint callback and
+  /// after run() returns).
+  RunState save_state() const;
+  /// Replaces the run state by one saved from a simulator of the same model, with the
+  /// same observers added in the same order. Throws std::invalid_argument when the
+  /// state does not fit the model.
+  void restore_state(RunState state);
 
   const Model& model() const { return model_; }
   const World& world() const { return world_; }
@@ -94,6 +115,7 @@ class Simulator final : private CaptureSink {
     kBreakpoint = 6,     ///< the membrane potential or a clamp changes form
     kPoissonRelease = 7, ///< target: release index
     kProduction = 8,     ///< target: production index
+    kCheckpoint = 9,     ///< target: unused; a checkpoint at checkpoint_k_ · interval
   };
   void place_initial();
   void schedule_poisson_release(std::size_t release, double t);
@@ -150,6 +172,16 @@ class Simulator final : private CaptureSink {
   mutable std::vector<std::int32_t> cell_compartment_;
   double time_s_ = 0;
   bool diffusing_ = false;
+  // Steps are counted from the moment diffusion (re)starts so step boundaries are
+  // anchor + n·dt exactly, without summing dt.
+  double anchor_ = 0;
+  std::uint64_t steps_since_anchor_ = 0;
+  bool restored_ = false;
+  bool stopped_ = false;
+  const std::atomic<bool>* stop_flag_ = nullptr;
+  double checkpoint_interval_s_ = 0;
+  std::uint64_t checkpoint_k_ = 0;  ///< checkpoints taken so far by schedule
+  std::function<void(const Simulator&)> checkpoint_;
   SchedulerStats stats_;
   std::function<void(const Simulator&)> progress_;
   double progress_every_s_ = 2.0;

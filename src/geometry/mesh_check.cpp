@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "geometry/intersect.h"
 
 namespace spinesim {
 
@@ -438,6 +439,110 @@ double compartment_volume(const Geometry& g, CompartmentId c) {
   double v = 0;
   for (const auto& t : oriented_boundary(g, c)) v += triple(g.vertices[t[0]], g.vertices[t[1]], g.vertices[t[2]]) / 6.0;
   return v;
+}
+
+SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::size_t limit) {
+  SelfIntersectionReport r;
+  const std::size_t n = mesh.triangles.size();
+  const std::size_t nv = mesh.vertices.size();
+  if (n < 2 || limit == 0) return r;
+  // Bounding boxes of the valid, finite triangles.
+  std::vector<Vec3> lo(n), hi(n);
+  std::vector<std::uint32_t> valid;
+  valid.reserve(n);
+  Vec3 all_lo{1e300, 1e300, 1e300}, all_hi{-1e300, -1e300, -1e300};
+  double extent_sum = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    const auto& tri = mesh.triangles[t];
+    if (tri[0] >= nv || tri[1] >= nv || tri[2] >= nv) continue;
+    const Vec3 &a = mesh.vertices[tri[0]], &b = mesh.vertices[tri[1]], &c = mesh.vertices[tri[2]];
+    lo[t] = {std::min({a.x, b.x, c.x}), std::min({a.y, b.y, c.y}), std::min({a.z, b.z, c.z})};
+    hi[t] = {std::max({a.x, b.x, c.x}), std::max({a.y, b.y, c.y}), std::max({a.z, b.z, c.z})};
+    const Vec3 e = hi[t] - lo[t];
+    if (!(std::isfinite(e.x) && std::isfinite(e.y) && std::isfinite(e.z))) continue;
+    valid.push_back(static_cast<std::uint32_t>(t));
+    all_lo = {std::min(all_lo.x, lo[t].x), std::min(all_lo.y, lo[t].y), std::min(all_lo.z, lo[t].z)};
+    all_hi = {std::max(all_hi.x, hi[t].x), std::max(all_hi.y, hi[t].y), std::max(all_hi.z, hi[t].z)};
+    extent_sum += std::max({e.x, e.y, e.z});
+  }
+  if (valid.size() < 2) return r;
+  const Vec3 span = all_hi - all_lo;
+  const double max_span = std::max({span.x, span.y, span.z});
+  if (!(std::isfinite(max_span) && max_span > 0)) return r;
+  // Cells about twice the mean triangle size (at most 128 per axis); coarsened until
+  // the triangle-cell entries stay below a fixed budget.
+  double h = std::max(2.0 * extent_sum / static_cast<double>(valid.size()), max_span / 128.0);
+  auto cell_of = [&](double x, double o) { return static_cast<std::int64_t>(std::floor((x - o) / h)); };
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> entries;
+  for (;;) {
+    std::uint64_t total = 0;
+    for (std::uint32_t t : valid) {
+      total += static_cast<std::uint64_t>(cell_of(hi[t].x, all_lo.x) - cell_of(lo[t].x, all_lo.x) + 1) *
+               static_cast<std::uint64_t>(cell_of(hi[t].y, all_lo.y) - cell_of(lo[t].y, all_lo.y) + 1) *
+               static_cast<std::uint64_t>(cell_of(hi[t].z, all_lo.z) - cell_of(lo[t].z, all_lo.z) + 1);
+    }
+    if (total <= 16 * valid.size() + 4096) break;
+    h *= 2;
+  }
+  const std::uint64_t dim = static_cast<std::uint64_t>(cell_of(all_hi.x + max_span, all_lo.x)) + 2;
+  auto key = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
+    return (static_cast<std::uint64_t>(i) * dim + static_cast<std::uint64_t>(j)) * dim + static_cast<std::uint64_t>(k);
+  };
+  for (std::uint32_t t : valid)
+    for (auto i = cell_of(lo[t].x, all_lo.x); i <= cell_of(hi[t].x, all_lo.x); ++i)
+      for (auto j = cell_of(lo[t].y, all_lo.y); j <= cell_of(hi[t].y, all_lo.y); ++j)
+        for (auto k = cell_of(lo[t].z, all_lo.z); k <= cell_of(hi[t].z, all_lo.z); ++k) entries.push_back({key(i, j, k), t});
+  std::sort(entries.begin(), entries.end());
+  auto packed = [&](std::uint32_t t) {
+    const auto& tri = mesh.triangles[t];
+    const Vec3& a = mesh.vertices[tri[0]];
+    return std::array<Vec3, 3>{a, mesh.vertices[tri[1]] - a, mesh.vertices[tri[2]] - a};
+  };
+  // True when an edge of triangle s passes through triangle t; `at` gets the point.
+  auto edge_crosses = [&](std::uint32_t s, std::uint32_t t, Vec3& at) {
+    const auto tri = packed(t);
+    for (int e = 0; e < 3; ++e) {
+      const Vec3& p = mesh.vertices[mesh.triangles[s][e]];
+      const Vec3 d = mesh.vertices[mesh.triangles[s][(e + 1) % 3]] - p;
+      double u = 0;
+      if (segment_hits_triangle(tri, p, d, 0.0, u)) {
+        at = p + d * u;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (std::size_t b = 0; b < entries.size();) {
+    std::size_t e = b;
+    while (e < entries.size() && entries[e].first == entries[b].first) ++e;
+    const std::uint64_t cell = entries[b].first;
+    for (std::size_t x = b; x < e; ++x)
+      for (std::size_t y = x + 1; y < e; ++y) {
+        const std::uint32_t s = entries[x].second, t = entries[y].second;
+        const auto& ts = mesh.triangles[s];
+        const auto& tt = mesh.triangles[t];
+        bool shared = false;
+        for (int q = 0; q < 3; ++q)
+          for (int w = 0; w < 3; ++w) shared = shared || ts[q] == tt[w];
+        if (shared) continue;
+        const Vec3 olo{std::max(lo[s].x, lo[t].x), std::max(lo[s].y, lo[t].y), std::max(lo[s].z, lo[t].z)};
+        const Vec3 ohi{std::min(hi[s].x, hi[t].x), std::min(hi[s].y, hi[t].y), std::min(hi[s].z, hi[t].z)};
+        if (olo.x > ohi.x || olo.y > ohi.y || olo.z > ohi.z) continue;
+        // Test each pair once: in the cell holding the low corner of the boxes' overlap.
+        if (key(cell_of(olo.x, all_lo.x), cell_of(olo.y, all_lo.y), cell_of(olo.z, all_lo.z)) != cell) continue;
+        Vec3 at{};
+        if (edge_crosses(s, t, at) || edge_crosses(t, s, at)) {
+          if (r.pairs == 0) {
+            r.first[0] = std::min(s, t);
+            r.first[1] = std::max(s, t);
+            r.where = at;
+          }
+          if (++r.pairs >= limit) return r;
+        }
+      }
+    b = e;
+  }
+  return r;
 }
 
 }  // namespace spinesim

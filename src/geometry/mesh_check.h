@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,19 @@ MeshCheckReport check_closed_mesh(const TriangleMesh& mesh);
 /// empty, message listing problems) when the mesh is not closed, not manifold, has
 /// degenerate (zero-area) triangles, or is non-orientable.
 std::size_t orient_outward(TriangleMesh& mesh, const std::string& source_name);
+
+/// Result of `check_self_intersections`.
+struct SelfIntersectionReport {
+  std::size_t pairs = 0;             ///< crossing triangle pairs found (stops at `limit`)
+  std::uint32_t first[2] = {0, 0};   ///< the first crossing pair (triangle indices)
+  Vec3 where{};                      ///< a point on the first crossing (µm)
+};
+
+/// Finds pairs of triangles that share no vertex yet cross or touch (an edge of one
+/// passes through the other), binning triangles into a uniform grid so that only
+/// nearby pairs are tested: O(triangles) for ordinary meshes. Coplanar overlaps are
+/// not detected. Stops after `limit` pairs; never throws.
+SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::size_t limit = 1);
 
 /// Merges vertices closer than tol_um (µm) — imported STL files have unshared
 /// vertices. Returns the merged mesh (only referenced vertices, in first-use order);

@@ -12,7 +12,7 @@ std::string format_time(double t) {
   return buf;
 }
 
-CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
+CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text)
     : model_(model), file_(std::move(file)), last_flush_(std::chrono::steady_clock::now()) {
   for (const auto& type : model.agent_types) max_states_ = std::max(max_states_, type.states.size());
   const Geometry& g = model.geometry;
@@ -65,6 +65,7 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
   text_ = "time_s";
   for (const auto& c : columns_) text_ += "," + c;
   text_ += "\n";
+  if (resume_text != nullptr) text_ = *resume_text;
   flush();
 }
 

@@ -16,11 +16,14 @@ namespace spinesim {
 class CountsWriter final : public Observer {
  public:
   /// `file` is (re)written atomically; the previous content stays valid until then.
-  CountsWriter(const Model& model, std::filesystem::path file);
+  /// With `resume_text`, continues a run whose counts.csv text so far it is.
+  CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text = nullptr);
   void observe(double time_s, const Simulator& sim) override;
   /// Writes everything so far to disk (also done every few seconds of wall time).
   void flush();
   const std::vector<std::string>& columns() const { return columns_; }
+  /// The whole counts.csv text so far (for checkpoints).
+  const std::string& text() const { return text_; }
 
  private:
   struct Column {

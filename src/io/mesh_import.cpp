@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -171,6 +172,84 @@ void check_vtp_header(const fs::path& file) {
          "not a VTK XML PolyData file (no <VTKFile type=\"PolyData\"> header); export the mesh as .vtp, or use .obj, "
          ".ply, .stl or .off");
   }
+}
+
+std::vector<std::string_view> tokens(std::string_view s);
+
+/// vtkPLYReader (VTK 9.1) dereferences missing words of a malformed header (e.g.
+/// "property list uchar" without a name: SEGV in vtkPLY::equal_strings, found by
+/// fuzz/fuzz_mesh.cpp); check the header's grammar before VTK sees the file.
+void check_ply_header(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  static const char* const kTypes[] = {"char",  "uchar",  "short", "ushort",  "int",    "uint",
+                                       "float", "double", "int8",  "uint8",   "int16",  "uint16",
+                                       "int32", "uint32", "float32", "float64"};
+  auto is_type = [](std::string_view t) {
+    return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* k) { return t == k; });
+  };
+  auto bad = [&](int line, const std::string& why) {
+    fail(file, "malformed PLY header: " + why + "; re-export the mesh as PLY (ascii or binary) or use .obj/.off", line);
+  };
+  std::string line;
+  int number = 0;
+  bool element = false;
+  std::size_t bytes = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    bytes += line.size() + 1;
+    if (bytes > (1u << 16)) bad(number, "no end_header in the first 64 KiB");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto tok = tokens(line);
+    if (number == 1) {
+      if (tok.size() != 1 || tok[0] != "ply") bad(number, "the first line must be 'ply'");
+      continue;
+    }
+    if (tok.empty()) continue;
+    if (tok[0] == "end_header") {
+      if (!element) bad(number, "no 'element' lines");
+      return;
+    }
+    if (tok[0] == "comment" || tok[0] == "obj_info") continue;
+    if (tok[0] == "format") {
+      if (tok.size() != 3 || (tok[1] != "ascii" && tok[1] != "binary_little_endian" && tok[1] != "binary_big_endian"))
+        bad(number, "expected 'format ascii|binary_little_endian|binary_big_endian 1.0'");
+    } else if (tok[0] == "element") {
+      if (tok.size() != 3 || !std::all_of(tok[2].begin(), tok[2].end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+          tok[2].size() > 12)
+        bad(number, "expected 'element NAME COUNT'");
+      element = true;
+    } else if (tok[0] == "property") {
+      if (!element) bad(number, "'property' before any 'element'");
+      const bool list = tok.size() >= 2 && tok[1] == "list";
+      if (list ? (tok.size() != 5 || !is_type(tok[2]) || !is_type(tok[3])) : (tok.size() != 3 || !is_type(tok[1])))
+        bad(number, "expected 'property TYPE NAME' or 'property list COUNT_TYPE TYPE NAME'");
+    } else {
+      bad(number, "unknown header line '" + std::string(tok[0]) + "'");
+    }
+  }
+  bad(number, "the file ends before 'end_header'");
+}
+
+/// vtkSTLReader (VTK 9.1) can loop forever on an ASCII STL with NUL or other control
+/// bytes (found by fuzz/fuzz_mesh.cpp); a file that VTK would read as ASCII (starts
+/// with "solid" and is not sized like a binary STL) must be plain text.
+void check_stl_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.compare(0, 5, "solid") != 0) return;
+  if (bytes.size() >= 84) {
+    std::uint32_t n = 0;
+    for (int k = 0; k < 4; ++k) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[80 + k])) << (8 * k);
+    if (bytes.size() == 84 + 50ull * n) return;  // binary STL whose header happens to start with "solid"
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v')
+      fail(file, "ASCII STL contains a control byte (code " + std::to_string(c) + ") at byte " + std::to_string(i) +
+                     "; the file is corrupt or binary with a 'solid' header of the wrong size");
+  }
+  if (bytes.find("endsolid") == std::string::npos)
+    fail(file, "ASCII STL has no 'endsolid' line; the file is truncated");
 }
 
 std::string_view trim(std::string_view s) {
@@ -375,10 +454,12 @@ TriangleMesh read_surface_mesh(const fs::path& file) {
   } else if (ext == ".obj") {
     raw = read_obj(file);
   } else if (ext == ".ply") {
+    check_ply_header(file);
     vtkNew<vtkPLYReader> r;
     r->SetFileName(file.c_str());
     raw = read_with_vtk(file, r, "PLY");
   } else if (ext == ".stl") {
+    check_stl_text(file);
     vtkNew<vtkSTLReader> r;
     r->SetFileName(file.c_str());
     raw = read_with_vtk(file, r, "STL");

@@ -354,6 +354,15 @@ class SceneCompiler {
                                                          " triangles had inconsistent or inward winding and were "
                                                          "flipped so normals point out of '" +
                                                          ms.inside() + "'"));
+        if (const auto si = check_self_intersections(mesh); si.pairs > 0) {
+          std::ostringstream where;
+          where << "(" << si.where.x << ", " << si.where.y << ", " << si.where.z << ") µm";
+          error(field("file"), path.string() + ": the surface intersects itself: triangles " +
+                                   std::to_string(si.first[0]) + " and " + std::to_string(si.first[1]) + " cross near " +
+                                   where.str() + "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
+                                   "or PyMeshFix) so molecules cannot slip through");
+          geometry_ok_ = false;
+        }
         if (geometry_ok_)
           m.geometry.add_surface(mesh, name, ms.region().empty() ? name : ms.region(), ms.inside(), ms.outside());
       } catch (const InputError& e) {
@@ -523,9 +532,14 @@ class SceneCompiler {
 
   /// Compartment containing p, or an error at `path` when it is on a wall or outside every surface.
   int bounded_compartment_at(const Model& m, const Vec3& p, const std::vector<PathStep>& path) {
-    const int c = compartment_at(m.geometry, *grid_, p, m.outer_compartment);
     std::ostringstream where;
     where << "(" << p.x << ", " << p.y << ", " << p.z << ") µm";
+    if (!(std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z))) {
+      error(path, "point " + where.str() + " has a coordinate that is not a finite number (NaN or infinity); give "
+                  "x_um, y_um and z_um in µm");
+      return -1;
+    }
+    const int c = compartment_at(m.geometry, *grid_, p, m.outer_compartment);
     if (c < 0)
       error(path, "point " + where.str() + " lies on a surface; move it off the wall");
     else if (c == m.outer_compartment)
@@ -1002,6 +1016,7 @@ class SceneCompiler {
             continue;
           }
           const ReversibleRadii radii = reversible_radii(k_pair, d_sum, m.dt_s, r.geminate_probability());
+          if (!step_fits_geometry(m, field("kon_per_uM_per_s"), d_sum, radii.binding_um)) continue;
           def.binding_radius_um = radii.binding_um;
           def.koff_per_s = r.koff_per_s();
           def.unbinding_radius_um = radii.unbinding_um;
@@ -1015,12 +1030,33 @@ class SceneCompiler {
         } else {
           if (r.koff_per_s() < 0 || !std::isfinite(r.koff_per_s())) error(field("koff_per_s"), "koff must be ≥ 0");
           def.binding_radius_um = binding_radius(k_pair, d_sum, m.dt_s);
+          if (!step_fits_geometry(m, field("kon_per_uM_per_s"), d_sum, def.binding_radius_um)) continue;
           m.reactions.push_back(def);
         }
       } catch (const std::exception& e) {
         error(field("kon_per_uM_per_s"), std::string("cannot calibrate a binding radius: ") + e.what());
       }
     }
+  }
+
+  /// Resource guard: a bimolecular reaction whose rms step √(2·D·dt) or binding radius
+  /// exceeds a quarter of the geometry's smallest extent has no meaningful per-step
+  /// binding probability (molecules cross the whole space in one step). Reports the
+  /// numbers and the largest dt that fits; returns false when it reported.
+  bool step_fits_geometry(const Model& m, const std::vector<PathStep>& at, double d_sum, double sigma_um) {
+    const Box3 b = m.geometry.bounds();
+    const Vec3 e = b.hi - b.lo;
+    const double limit = 0.25 * std::min({e.x, e.y, e.z});
+    const double step = std::sqrt(2 * d_sum * m.dt_s);
+    if (!(limit > 0) || (step <= limit && sigma_um <= limit)) return true;
+    std::ostringstream msg;
+    msg << "at dt_s = " << m.dt_s << " s the reactants move an rms step sqrt(2 D dt) = " << step
+        << " µm per step (D = " << d_sum << " µm²/s) and bind within " << sigma_um
+        << " µm, more than a quarter of the geometry's smallest extent (" << 4 * limit
+        << " µm): the per-step reaction probabilities are meaningless; use dt_s ≤ "
+        << limit * limit / (2 * d_sum) << " s";
+    error(at, msg.str());
+    return false;
   }
 
   void compile_membrane_bimolecular(Model& m, const scene::Reaction& r, int i, ReactionDef def) {
@@ -1160,6 +1196,15 @@ struct Parsed {
   bool ok = false;
 };
 
+void parse_text(const std::string& text, const std::string& name, Parsed& out, std::vector<Diagnostic>& errors) {
+  pb::TextFormat::Parser parser;
+  ParseErrors collector(name, errors);
+  parser.RecordErrorsTo(&collector);
+  parser.WriteLocationsTo(&out.tree);
+  out.ok = parser.ParseFromString(text, &out.scene);
+  if (!out.ok && errors.empty()) errors.push_back({name, 0, 0, "", "malformed scene file"});
+}
+
 void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -1170,12 +1215,7 @@ void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  pb::TextFormat::Parser parser;
-  ParseErrors collector(file.string(), errors);
-  parser.RecordErrorsTo(&collector);
-  parser.WriteLocationsTo(&out.tree);
-  out.ok = parser.ParseFromString(ss.str(), &out.scene);
-  if (!out.ok && errors.empty()) errors.push_back({file.string(), 0, 0, "", "malformed scene file"});
+  parse_text(ss.str(), file.string(), out, errors);
 }
 
 /// Applies one FieldAssignment to `scene` by reflection; returns an empty string on
@@ -1351,6 +1391,14 @@ void validate_scene(const fs::path& file, std::vector<Diagnostic>& errors, std::
   parse(file, parsed, errors);
   if (!parsed.ok) return;
   compile_checked(file, parsed, errors, warnings, nullptr);
+}
+
+void validate_scene_text(const std::string& text, const std::string& name, std::vector<Diagnostic>& errors,
+                         std::vector<Diagnostic>& warnings) {
+  Parsed parsed;
+  parse_text(text, name, parsed, errors);
+  if (!parsed.ok) return;
+  compile_checked(fs::path(name), parsed, errors, warnings, nullptr);
 }
 
 LoadedScene load_scene(const fs::path& file, const SceneOverrides& overrides) {

@@ -50,4 +50,11 @@ LoadedScene load_scene(const std::filesystem::path& file, const SceneOverrides& 
 void validate_scene(const std::filesystem::path& file, std::vector<Diagnostic>& errors,
                     std::vector<Diagnostic>& warnings);
 
+/// Same as validate_scene, for a scene held in memory: `name` stands for the file in
+/// diagnostics, and relative mesh and agent-file paths are resolved against its
+/// directory. The entry point of the scene fuzzer (fuzz/fuzz_scene.cpp) and its
+/// regression test.
+void validate_scene_text(const std::string& text, const std::string& name, std::vector<Diagnostic>& errors,
+                         std::vector<Diagnostic>& warnings);
+
 }  // namespace spinesim

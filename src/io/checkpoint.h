@@ -1,0 +1,73 @@
+// Checkpoint files (DIR/checkpoint.N.pb, schema src/io/schema/checkpoint.proto):
+// a run's complete state plus what its observers wrote so far, the resolved scene
+// and the command line, so `spinesim resume DIR` continues it bit-exactly. Files are
+// written to a temporary name, fsynced and renamed; the last two are kept.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "engine/run_state.h"
+
+namespace spinesim {
+
+/// Version of the checkpoint format this build writes and reads.
+inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
+
+struct Checkpoint {
+  std::string program_version;
+  std::uint64_t number = 0;
+  std::string scene_text, scene_file, command_line, final_dir;
+  int threads = 1;
+  double checkpoint_every_s = 0;
+  bool quiet = false;
+  std::optional<std::uint64_t> seed_override;
+  std::optional<double> t_end_override_s;
+  RunState state;
+  std::string counts_csv;
+  std::uint64_t frame_count = 0;
+  std::vector<std::pair<double, std::string>> pvd;
+};
+
+/// A checkpoint file that is truncated, corrupt (checksum mismatch) or unreadable.
+class CorruptCheckpoint : public IoError {
+ public:
+  using IoError::IoError;
+};
+/// A valid checkpoint of another format version.
+class CheckpointVersionError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
+/// CRC-32 (IEEE, as zlib's crc32) of `data`.
+std::uint32_t crc32(const std::string& data);
+
+/// The bytes of a checkpoint file; `format_version` is for tests of old versions.
+std::string encode_checkpoint(const Checkpoint& cp, std::uint32_t format_version = kCheckpointFormatVersion);
+/// Parses a checkpoint file's bytes. Throws CorruptCheckpoint or CheckpointVersionError
+/// whose messages name `file`.
+Checkpoint decode_checkpoint(const std::string& bytes, const std::filesystem::path& file);
+
+/// DIR/checkpoint.N.pb.
+std::filesystem::path checkpoint_path(const std::filesystem::path& dir, std::uint64_t number);
+/// Writes cp atomically as checkpoint_path(dir, cp.number) and removes checkpoints
+/// numbered below cp.number − 1. Throws IoError naming the path on failure (the
+/// earlier checkpoints stay). Returns the path written.
+std::filesystem::path write_checkpoint(const std::filesystem::path& dir, const Checkpoint& cp);
+
+/// The checkpoint files in `dir`, newest (highest N) first.
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);
+
+/// The newest valid checkpoint in `dir`; each corrupt one skipped adds a line to
+/// `skipped`. Throws CheckpointVersionError for a checkpoint of another version and
+/// IoError when none is valid.
+Checkpoint load_newest_checkpoint(const std::filesystem::path& dir, std::filesystem::path& file,
+                                  std::vector<std::string>& skipped);
+
+}  // namespace spinesim
