@@ -9,7 +9,6 @@
 #include <vtkCommand.h>
 #include <vtkExecutive.h>
 #include <vtkNew.h>
-#include <vtkPLYReader.h>
 #include <vtkPolyData.h>
 #include <vtkSTLReader.h>
 #include <vtkSmartPointer.h>
@@ -20,6 +19,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -175,60 +175,6 @@ void check_vtp_header(const fs::path& file) {
 }
 
 std::vector<std::string_view> tokens(std::string_view s);
-
-/// vtkPLYReader (VTK 9.1) dereferences missing words of a malformed header (e.g.
-/// "property list uchar" without a name: SEGV in vtkPLY::equal_strings, found by
-/// fuzz/fuzz_mesh.cpp); check the header's grammar before VTK sees the file.
-void check_ply_header(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  static const char* const kTypes[] = {"char",  "uchar",  "short", "ushort",  "int",    "uint",
-                                       "float", "double", "int8",  "uint8",   "int16",  "uint16",
-                                       "int32", "uint32", "float32", "float64"};
-  auto is_type = [](std::string_view t) {
-    return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* k) { return t == k; });
-  };
-  auto bad = [&](int line, const std::string& why) {
-    fail(file, "malformed PLY header: " + why + "; re-export the mesh as PLY (ascii or binary) or use .obj/.off", line);
-  };
-  std::string line;
-  int number = 0;
-  bool element = false;
-  std::size_t bytes = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    bytes += line.size() + 1;
-    if (bytes > (1u << 16)) bad(number, "no end_header in the first 64 KiB");
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto tok = tokens(line);
-    if (number == 1) {
-      if (tok.size() != 1 || tok[0] != "ply") bad(number, "the first line must be 'ply'");
-      continue;
-    }
-    if (tok.empty()) continue;
-    if (tok[0] == "end_header") {
-      if (!element) bad(number, "no 'element' lines");
-      return;
-    }
-    if (tok[0] == "comment" || tok[0] == "obj_info") continue;
-    if (tok[0] == "format") {
-      if (tok.size() != 3 || (tok[1] != "ascii" && tok[1] != "binary_little_endian" && tok[1] != "binary_big_endian"))
-        bad(number, "expected 'format ascii|binary_little_endian|binary_big_endian 1.0'");
-    } else if (tok[0] == "element") {
-      if (tok.size() != 3 || !std::all_of(tok[2].begin(), tok[2].end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-          tok[2].size() > 12)
-        bad(number, "expected 'element NAME COUNT'");
-      element = true;
-    } else if (tok[0] == "property") {
-      if (!element) bad(number, "'property' before any 'element'");
-      const bool list = tok.size() >= 2 && tok[1] == "list";
-      if (list ? (tok.size() != 5 || !is_type(tok[2]) || !is_type(tok[3])) : (tok.size() != 3 || !is_type(tok[1])))
-        bad(number, "expected 'property TYPE NAME' or 'property list COUNT_TYPE TYPE NAME'");
-    } else {
-      bad(number, "unknown header line '" + std::string(tok[0]) + "'");
-    }
-  }
-  bad(number, "the file ends before 'end_header'");
-}
 
 /// vtkSTLReader (VTK 9.1) can loop forever on an ASCII STL with NUL or other control
 /// bytes (found by fuzz/fuzz_mesh.cpp); a file that VTK would read as ASCII (starts
@@ -433,6 +379,180 @@ RawMesh read_off(const fs::path& file) {
   return raw;
 }
 
+/// Reads PLY (ascii, binary_little_endian, binary_big_endian) with our own exact
+/// parser: vtkPLYReader (VTK 9.1) dereferences missing words of a malformed header
+/// (SEGV in vtkPLY::equal_strings) and frees a bad pointer on malformed data under a
+/// valid header, both found by fuzz/fuzz_mesh.cpp. Coordinates keep their full
+/// precision (VTK reads them as float). Vertices come from element "vertex"
+/// (properties x, y, z), polygons from element "face" (list vertex_indices or
+/// vertex_index), fan-triangulated; other elements and properties are skipped.
+RawMesh read_ply(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(file, "cannot open file; check its permissions");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bad = [&](int line, const std::string& why) {
+    fail(file, "malformed PLY: " + why + "; re-export the mesh as PLY (ascii or binary) or use .obj/.off", line);
+  };
+  struct Property {
+    std::string name, type, count_type;
+    bool list = false;
+  };
+  struct Element {
+    std::string name;
+    std::uint64_t count = 0;
+    std::vector<Property> props;
+  };
+  static const std::pair<const char*, int> kTypes[] = {
+      {"char", 1},  {"uchar", 1}, {"short", 2},  {"ushort", 2}, {"int", 4},    {"uint", 4},
+      {"float", 4}, {"double", 8}, {"int8", 1},  {"uint8", 1},  {"int16", 2},  {"uint16", 2},
+      {"int32", 4}, {"uint32", 4}, {"float32", 4}, {"float64", 8}};
+  auto size_of = [](std::string_view t) {
+    for (const auto& [name, size] : kTypes)
+      if (t == name) return size;
+    return 0;
+  };
+  // Header.
+  std::vector<Element> elements;
+  std::string format;
+  std::size_t pos = 0;
+  int number = 0;
+  bool ended = false;
+  while (pos < data.size() && !ended) {
+    std::size_t eol = data.find('\n', pos);
+    if (eol == std::string::npos) eol = data.size();
+    std::string line = data.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++number;
+    if (pos > (1u << 16) && !ended) bad(number, "no end_header in the first 64 KiB");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto tok = tokens(line);
+    if (number == 1) {
+      if (tok.size() != 1 || tok[0] != "ply") bad(number, "the first line must be 'ply'");
+      continue;
+    }
+    if (tok.empty() || tok[0] == "comment" || tok[0] == "obj_info") continue;
+    if (tok[0] == "end_header") {
+      ended = true;
+    } else if (tok[0] == "format") {
+      if (tok.size() != 3 || (tok[1] != "ascii" && tok[1] != "binary_little_endian" && tok[1] != "binary_big_endian"))
+        bad(number, "expected 'format ascii|binary_little_endian|binary_big_endian 1.0'");
+      format = std::string(tok[1]);
+    } else if (tok[0] == "element") {
+      long long count = -1;
+      if (tok.size() != 3 || !parse_number(tok[2], count) || count < 0) bad(number, "expected 'element NAME COUNT'");
+      elements.push_back({std::string(tok[1]), static_cast<std::uint64_t>(count), {}});
+    } else if (tok[0] == "property") {
+      if (elements.empty()) bad(number, "'property' before any 'element'");
+      Property p;
+      p.list = tok.size() >= 2 && tok[1] == "list";
+      if (p.list ? (tok.size() != 5 || !size_of(tok[2]) || !size_of(tok[3])) : (tok.size() != 3 || !size_of(tok[1])))
+        bad(number, "expected 'property TYPE NAME' or 'property list COUNT_TYPE TYPE NAME'");
+      if (p.list) {
+        p.count_type = std::string(tok[2]);
+        p.type = std::string(tok[3]);
+        p.name = std::string(tok[4]);
+      } else {
+        p.type = std::string(tok[1]);
+        p.name = std::string(tok[2]);
+      }
+      elements.back().props.push_back(p);
+    } else {
+      bad(number, "unknown header line '" + std::string(tok[0]) + "'");
+    }
+  }
+  if (!ended) bad(number, "the file ends before 'end_header'");
+  if (format.empty()) bad(number, "no 'format' line");
+  // Every element needs at least one byte (or character) per instance: counts larger
+  // than the file are corrupt and must not drive allocations.
+  for (const auto& e : elements)
+    if (e.count > data.size()) bad(number, "element '" + e.name + "' claims " + std::to_string(e.count) + " items");
+
+  // Data: one reader for the three encodings, returning each scalar as a double.
+  const bool ascii = format == "ascii";
+  const bool swap = format == "binary_big_endian";
+  std::size_t cursor = pos;
+  auto next_value = [&](const std::string& type, const std::string& where) -> double {
+    if (ascii) {
+      while (cursor < data.size() && std::isspace(static_cast<unsigned char>(data[cursor]))) ++cursor;
+      const std::size_t start = cursor;
+      while (cursor < data.size() && !std::isspace(static_cast<unsigned char>(data[cursor]))) ++cursor;
+      double v = 0;
+      if (start == cursor) bad(0, "the file ends inside " + where);
+      if (!parse_number(std::string_view(data).substr(start, cursor - start), v)) bad(0, "bad number in " + where);
+      return v;
+    }
+    const int size = size_of(type);
+    if (cursor + static_cast<std::size_t>(size) > data.size()) bad(0, "the file ends inside " + where);
+    unsigned char b[8];
+    std::memcpy(b, data.data() + cursor, static_cast<std::size_t>(size));
+    cursor += static_cast<std::size_t>(size);
+    if (swap) std::reverse(b, b + size);
+    auto as = [&](auto zero) {
+      decltype(zero) x;
+      std::memcpy(&x, b, sizeof x);
+      return static_cast<double>(x);
+    };
+    if (type == "char" || type == "int8") return as(std::int8_t{});
+    if (type == "uchar" || type == "uint8") return as(std::uint8_t{});
+    if (type == "short" || type == "int16") return as(std::int16_t{});
+    if (type == "ushort" || type == "uint16") return as(std::uint16_t{});
+    if (type == "int" || type == "int32") return as(std::int32_t{});
+    if (type == "uint" || type == "uint32") return as(std::uint32_t{});
+    if (type == "float" || type == "float32") return as(float{});
+    return as(double{});
+  };
+  RawMesh raw;
+  bool have_vertices = false;
+  for (const Element& e : elements) {
+    const bool vertex = e.name == "vertex", face = e.name == "face";
+    int ix = -1, iy = -1, iz = -1;
+    for (std::size_t k = 0; k < e.props.size(); ++k) {
+      if (e.props[k].name == "x") ix = static_cast<int>(k);
+      if (e.props[k].name == "y") iy = static_cast<int>(k);
+      if (e.props[k].name == "z") iz = static_cast<int>(k);
+    }
+    if (vertex) {
+      if (ix < 0 || iy < 0 || iz < 0) bad(0, "element 'vertex' needs properties x, y and z");
+      have_vertices = true;
+    }
+    for (std::uint64_t item = 0; item < e.count; ++item) {
+      const std::string where = "element '" + e.name + "' item " + std::to_string(item);
+      Vec3 p;
+      for (std::size_t k = 0; k < e.props.size(); ++k) {
+        const Property& prop = e.props[k];
+        if (!prop.list) {
+          const double v = next_value(prop.type, where);
+          if (static_cast<int>(k) == ix) p.x = v;
+          if (static_cast<int>(k) == iy) p.y = v;
+          if (static_cast<int>(k) == iz) p.z = v;
+          continue;
+        }
+        const double n = next_value(prop.count_type, where);
+        if (!(n >= 0 && n <= 1e6 && n == std::floor(n))) bad(0, "bad list length in " + where);
+        std::vector<std::uint32_t> idx;
+        for (int j = 0; j < static_cast<int>(n); ++j) {
+          const double v = next_value(prop.type, where);
+          if (face && (prop.name == "vertex_indices" || prop.name == "vertex_index")) {
+            if (!(v >= 0 && v == std::floor(v) && v < 4294967295.0)) bad(0, "bad vertex index in " + where);
+            idx.push_back(static_cast<std::uint32_t>(v));
+          }
+        }
+        if (!idx.empty()) {
+          if (idx.size() < 3) bad(0, where + " has fewer than 3 vertices (lines and points are not surfaces)");
+          for (std::size_t j = 1; j + 1 < idx.size(); ++j) raw.triangles.push_back({idx[0], idx[j], idx[j + 1]});
+        }
+      }
+      if (vertex) raw.vertices.push_back(p);
+    }
+  }
+  if (!have_vertices) bad(0, "no element 'vertex'");
+  for (const auto& t : raw.triangles)
+    for (std::uint32_t v : t)
+      if (v >= raw.vertices.size())
+        bad(0, "a face uses vertex " + std::to_string(v) + " of " + std::to_string(raw.vertices.size()));
+  return raw;
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
@@ -454,10 +574,7 @@ TriangleMesh read_surface_mesh(const fs::path& file) {
   } else if (ext == ".obj") {
     raw = read_obj(file);
   } else if (ext == ".ply") {
-    check_ply_header(file);
-    vtkNew<vtkPLYReader> r;
-    r->SetFileName(file.c_str());
-    raw = read_with_vtk(file, r, "PLY");
+    raw = read_ply(file);
   } else if (ext == ".stl") {
     check_stl_text(file);
     vtkNew<vtkSTLReader> r;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -273,4 +274,47 @@ TEST_SUITE("mesh_import") {
     CHECK(obj.triangles == off.triangles);
     CHECK(off.vertices[0] == Vec3(0.051397, 0.59799, 0.082654));
   }
+}
+
+TEST_CASE("binary PLY, little- and big-endian, read exactly") {
+  // A tetrahedron with double coordinates (not representable as float), written in
+  // both byte orders; VTK's reader would round them to float.
+  const double coords[4][3] = {{0.1, 0.2, 0.3}, {1.123456789012, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  const int faces[4][3] = {{0, 2, 1}, {0, 1, 3}, {0, 3, 2}, {1, 2, 3}};
+  for (const bool big : {false, true}) {
+    std::string body;
+    auto put = [&](const void* p, std::size_t n) {
+      std::string bytes(static_cast<const char*>(p), n);
+      if (big) std::reverse(bytes.begin(), bytes.end());
+      body += bytes;
+    };
+    for (const auto& v : coords)
+      for (double c : v) put(&c, sizeof c);
+    for (const auto& f : faces) {
+      const unsigned char three = 3;
+      body += static_cast<char>(three);
+      for (int i : f) {
+        const std::int32_t idx = i;
+        put(&idx, sizeof idx);
+      }
+    }
+    const std::string header = std::string("ply\nformat ") + (big ? "binary_big_endian" : "binary_little_endian") +
+                               " 1.0\nelement vertex 4\nproperty double x\nproperty double y\nproperty double z\n"
+                               "element face 4\nproperty list uchar int vertex_indices\nend_header\n";
+    const auto file = std::filesystem::temp_directory_path() / (big ? "spinesim_be.ply" : "spinesim_le.ply");
+    std::ofstream(file, std::ios::binary) << header << body;
+    const TriangleMesh m = read_surface_mesh(file);
+    CHECK(m.vertices.size() == 4);
+    CHECK(m.triangles.size() == 4);
+    CHECK(m.vertices[1].x == 1.123456789012);
+    CHECK(m.vertices[0].z == 0.3);
+  }
+}
+
+TEST_CASE("PLY data that would crash VTK's reader is an input error") {
+  const auto file = std::filesystem::temp_directory_path() / "spinesim_bad_data.ply";
+  std::ofstream(file, std::ios::binary) << "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+                                           "property float z\nelement face 1\nproperty list uchar int vertex_indices\n"
+                                           "end_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n";
+  CHECK_THROWS_WITH_AS(read_surface_mesh(file), doctest::Contains("a face uses vertex 7 of 3"), InputError);
 }
