@@ -53,7 +53,9 @@ bool triangle_overlaps_box(const Vec3& center, const Vec3& half, Vec3 a, Vec3 b,
 }
 }  // namespace
 
-SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells) : world_(world) {
+SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells,
+                         bool with_clearance)
+    : world_(world) {
   const Vec3 size = world.size();
   h_ = cell_um;
   auto cells_for = [&](double h) { return std::ceil(size.x / h) * std::ceil(size.y / h) * std::ceil(size.z / h); };
@@ -94,6 +96,22 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
   std::vector<std::uint32_t> cursor(start_.begin(), start_.end() - 1);
   for (TriangleIndex t = 0; t < g.triangle_count(); ++t) visit(t, [&](std::uint32_t c) { tris_[cursor[c]++] = t; });
 
+  if (with_clearance)
+    compute_clearance(g, occupied);
+  else
+    clearance_.assign(n, 0.0f);
+  tri_data_.resize(g.triangle_count());
+  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) {
+    const Vec3 a = g.vertex(t, 0);
+    tri_data_[t] = {a, g.vertex(t, 1) - a, g.vertex(t, 2) - a};
+    const Vec3 n = cross(tri_data_[t][1], tri_data_[t][2]);
+    const double len = norm(n);
+    tri_normal_.push_back(len > 0 ? n / len : Vec3{});
+  }
+}
+
+void SpatialGrid::compute_clearance(const Geometry& g, const std::vector<std::uint8_t>& occupied) {
+  const std::size_t n = occupied.size();
   // Chebyshev distance (in cells) from each cell to the nearest occupied cell, by
   // the classic two-pass chamfer over the 26-neighbourhood (exact for L∞). Cells
   // outside the grid count as occupied: the world box is a wall too.
@@ -161,14 +179,6 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
         // Shrunk by a hair so float rounding never overstates it.
         clearance_[c] = static_cast<float>(std::max(0.0, clearance) * (1 - 1e-6));
       }
-  tri_data_.resize(g.triangle_count());
-  for (TriangleIndex t = 0; t < g.triangle_count(); ++t) {
-    const Vec3 a = g.vertex(t, 0);
-    tri_data_[t] = {a, g.vertex(t, 1) - a, g.vertex(t, 2) - a};
-    const Vec3 n = cross(tri_data_[t][1], tri_data_[t][2]);
-    const double len = norm(n);
-    tri_normal_.push_back(len > 0 ? n / len : Vec3{});
-  }
 }
 
 Box3 SpatialGrid::cell_box(std::uint32_t cell) const {

@@ -22,8 +22,11 @@ double point_triangle_distance2(const Vec3& p, const Vec3& a, const Vec3& b, con
 class SpatialGrid {
  public:
   /// Builds a grid over `world` with cubic cells of about `cell_um` (enlarged if
-  /// the cell count would exceed `max_cells`).
-  SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells = 1u << 24);
+  /// the cell count would exceed `max_cells`). Without `with_clearance` the cells'
+  /// wall clearances are not computed (free_reach is then never positive): enough
+  /// for segment and point queries, and much faster to build.
+  SpatialGrid(const Geometry& g, const Box3& world, double cell_um, std::size_t max_cells = 1u << 24,
+              bool with_clearance = true);
 
   double cell_size() const { return h_; }
   const Box3& world() const { return world_; }
@@ -84,6 +87,9 @@ class SpatialGrid {
     return i < 0 ? 0 : (i >= n ? n - 1 : i);
   }
   std::uint32_t index(int x, int y, int z) const { return static_cast<std::uint32_t>(x + nx_ * (y + ny_ * z)); }
+
+  /// Fills clearance_ from the occupied cells (distance transform + exact distances).
+  void compute_clearance(const Geometry& g, const std::vector<std::uint8_t>& occupied);
 
   Box3 world_;
   double h_ = 0, inv_h_ = 0;

@@ -181,7 +181,8 @@ class SceneCompiler {
     compile_species(m);
     resolve_agent_ligands(m);
     if (!geometry_ok_) return m;
-    grid_ = std::make_unique<SpatialGrid>(m.geometry, padded(m.geometry.bounds(), 0.1), 0.05, 1u << 20);
+    // Only point queries here: no wall clearances needed.
+    grid_ = std::make_unique<SpatialGrid>(m.geometry, padded(m.geometry.bounds(), 0.1), 0.05, 1u << 20, false);
     compile_surface_classes(m);
     compile_placements(m);
     compile_releases(m);
