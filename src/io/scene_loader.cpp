@@ -42,15 +42,16 @@ struct PathStep {
 /// of where each field was written.
 class Locator {
  public:
-  Locator(std::string file, const pb::TextFormat::ParseInfoTree* tree,
-          const pb::Descriptor* root = Scene::descriptor())
+  Locator(std::string file, const pb::TextFormat::ParseInfoTree* tree, const pb::Message* root)
       : file_(std::move(file)), tree_(tree), root_(root) {}
 
   Diagnostic at(const std::vector<PathStep>& path, std::string message) const {
     Diagnostic d;
     d.file = file_;
     d.message = std::move(message);
-    const pb::Descriptor* desc = root_;
+    // Walk the parsed message beside the location tree: the tree may only be asked
+    // about entries that exist (protobuf aborts on an index out of range).
+    const pb::Message* msg = root_;
     const pb::TextFormat::ParseInfoTree* tree = tree_;
     pb::TextFormat::ParseLocation best;  // the deepest location that exists
     for (std::size_t k = 0; k < path.size(); ++k) {
@@ -58,18 +59,25 @@ class Locator {
       if (!d.field.empty()) d.field += ".";
       d.field += s.field;
       if (s.index >= 0) d.field += "[" + std::to_string(s.index) + "]";
-      const pb::FieldDescriptor* fd = desc ? desc->FindFieldByName(s.field) : nullptr;
+      const pb::FieldDescriptor* fd = msg ? msg->GetDescriptor()->FindFieldByName(s.field) : nullptr;
       if (!fd || !tree) {
-        desc = nullptr;
+        msg = nullptr;
+        continue;
+      }
+      const pb::Reflection* refl = msg->GetReflection();
+      const bool exists = fd->is_repeated() ? (s.index >= 0 && s.index < refl->FieldSize(*msg, fd))
+                                            : (s.index < 0 && refl->HasField(*msg, fd));
+      if (!exists) {
+        msg = nullptr;
         continue;
       }
       const auto loc = tree->GetLocation(fd, s.index);
       if (loc.line >= 0) best = loc;
       if (fd->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
         tree = tree->GetTreeForNested(fd, s.index);
-        desc = fd->message_type();
+        msg = fd->is_repeated() ? &refl->GetRepeatedMessage(*msg, fd, s.index) : &refl->GetMessage(*msg, fd);
       } else {
-        desc = nullptr;
+        msg = nullptr;
       }
     }
     if (best.line >= 0) {
@@ -83,7 +91,7 @@ class Locator {
  private:
   std::string file_;
   const pb::TextFormat::ParseInfoTree* tree_;
-  const pb::Descriptor* root_;
+  const pb::Message* root_;
 };
 
 class ParseErrors : public pb::io::ErrorCollector {
@@ -698,7 +706,7 @@ class SceneCompiler {
         errors_.insert(errors_.end(), parse_errors.begin(), parse_errors.end());
         continue;
       }
-      file->locator = std::make_unique<Locator>(path.string(), &file->tree, scene::AgentLibrary::descriptor());
+      file->locator = std::make_unique<Locator>(path.string(), &file->tree, &file->library);
       const Locator& at = *file->locator;
       for (int k = 0; k < file->library.agent_type_size(); ++k) {
         const auto& t = file->library.agent_type(k);
@@ -1354,7 +1362,7 @@ FieldAssignment parse_field_assignment(const std::string& text) {
 
 static void apply_assignments(const fs::path& file, Parsed& parsed, const std::vector<FieldAssignment>& list,
                               std::vector<Diagnostic>& errors) {
-  Locator loc(file.string(), &parsed.tree);
+  Locator loc(file.string(), &parsed.tree, &parsed.scene);
   for (const FieldAssignment& a : list) {
     std::vector<std::string> names;
     std::vector<int> indices;
@@ -1379,7 +1387,7 @@ static void apply_assignments(const fs::path& file, Parsed& parsed, const std::v
 static Model compile_checked(const fs::path& file, Parsed& parsed, std::vector<Diagnostic>& errors,
                              std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files,
                              bool t_end_overridden = false) {
-  Locator loc(file.string(), &parsed.tree);
+  Locator loc(file.string(), &parsed.tree, &parsed.scene);
   SceneCompiler compiler(parsed.scene, loc, file.parent_path(), errors, warnings, t_end_overridden);
   Model m = compiler.compile();
   if (resolved_files) *resolved_files = compiler.resolved_files;
