@@ -182,17 +182,23 @@ std::vector<std::string_view> tokens(std::string_view s);
 void check_stl_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.compare(0, 5, "solid") != 0) return;
+  // A binary STL is an 80-byte header, a triangle count and 50 bytes per triangle: a
+  // size that matches the count is binary whatever the header says. Anything else
+  // must be clean ASCII, because vtkSTLReader reads a file with any byte above 127 as
+  // binary and trusts its count (a fuzzed file made it allocate 9 GB).
   if (bytes.size() >= 84) {
     std::uint32_t n = 0;
     for (int k = 0; k < 4; ++k) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[80 + k])) << (8 * k);
-    if (bytes.size() == 84 + 50ull * n) return;  // binary STL whose header happens to start with "solid"
+    if (bytes.size() == 84 + 50ull * n) return;
   }
+  if (bytes.compare(0, 5, "solid") != 0)
+    fail(file, "not an STL file: a binary STL's size must be 84 + 50 × its triangle count, and an ASCII STL starts "
+               "with 'solid'; re-export the mesh");
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v')
-      fail(file, "ASCII STL contains a control byte (code " + std::to_string(c) + ") at byte " + std::to_string(i) +
-                     "; the file is corrupt or binary with a 'solid' header of the wrong size");
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') || c > 0x7E)
+      fail(file, "ASCII STL contains a non-text byte (code " + std::to_string(c) + ") at byte " + std::to_string(i) +
+                     "; the file is corrupt, or binary with a size that does not match its triangle count");
   }
   if (bytes.find("endsolid") == std::string::npos)
     fail(file, "ASCII STL has no 'endsolid' line; the file is truncated");
