@@ -28,6 +28,7 @@
 #include <vtkProperty.h>
 #include <vtkProperty2D.h>
 #include <vtkRenderWindow.h>
+#include <vtkRendererCollection.h>
 #include <vtkRenderer.h>
 #include <vtkSphereSource.h>
 #include <vtkStringArray.h>
@@ -610,15 +611,25 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
     ren->SSAOBlurOn();
   }
 
-  vtkNew<vtkRenderWindow> win;
+  // One offscreen window per process, reused by every render: with Mesa under Xvfb a
+  // second XOpenDisplay in the same process intermittently fails, and VTK 9.1 then
+  // abort()s inside vtkXOpenGLRenderWindow. Reuse also saves the window set-up per
+  // movie frame.
+  static vtkSmartPointer<vtkRenderWindow> shared_window;
+  if (!shared_window) {
+    shared_window = vtkSmartPointer<vtkRenderWindow>::New();
+    shared_window->SetOffScreenRendering(1);
+    shared_window->SetMultiSamples(0);
+    shared_window->SetAlphaBitPlanes(1);
+  }
+  vtkRenderWindow* win = shared_window;
   vtkNew<ErrorSink> sink;
-  win->AddObserver(vtkCommand::ErrorEvent, sink);
-  win->SetOffScreenRendering(1);
-  win->SetMultiSamples(0);
-  win->SetAlphaBitPlanes(1);
+  const unsigned long observer = win->AddObserver(vtkCommand::ErrorEvent, sink);
+  win->GetRenderers()->RemoveAllItems();
   win->SetSize(o.width, o.height);
   win->AddRenderer(ren);
   win->Render();
+  win->RemoveObserver(observer);
   if (sink->errors > 0) {
     throw IoError("offscreen OpenGL rendering failed; check that the X display works (e.g. run under `xvfb-run -a`)");
   }
