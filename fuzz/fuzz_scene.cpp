@@ -27,8 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   std::vector<spinesim::Diagnostic> errors, warnings;
   try {
-    spinesim::validate_scene_text(text, SPINESIM_SOURCE_DIR "/tests/e2e/bad_input/fuzz_input.pbtxt", errors,
-                                  warnings);
+    spinesim::validate_scene_text(text, SPINESIM_SOURCE_DIR "/tests/e2e/bad_input/fuzz_input.pbtxt", errors, warnings);
   } catch (const spinesim::InputError&) {
     // Allowed: the same errors, thrown by a helper instead of collected.
   }

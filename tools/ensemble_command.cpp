@@ -171,8 +171,12 @@ void run_replicate(const Point& point, std::uint64_t base_seed, const Task& t) {
 class Progress {
  public:
   Progress(std::uint64_t todo, std::uint64_t total, bool quiet)
-      : todo_(todo), total_(total), quiet_(quiet), tty_(::isatty(STDERR_FILENO) != 0),
-        start_(std::chrono::steady_clock::now()), last_(start_) {}
+      : todo_(todo),
+        total_(total),
+        quiet_(quiet),
+        tty_(::isatty(STDERR_FILENO) != 0),
+        start_(std::chrono::steady_clock::now()),
+        last_(start_) {}
   void tick() {
     std::lock_guard<std::mutex> lock(mutex_);
     ++done_;
@@ -309,9 +313,10 @@ void aggregate(const fs::path& out, const std::vector<Point>& points, const std:
         for (const auto& c : t.columns) summary += ",final:" + c;
         summary += "\n";
       } else if (summary_columns != t.columns) {
-        throw InputError(Diagnostic{"", 0, 0, "", "sweep point " + std::to_string(p) +
-                                                      " counts other columns than point 0; summary.csv needs one "
-                                                      "column set (sweep numeric fields that keep the species)"});
+        throw InputError(Diagnostic{"", 0, 0, "",
+                                    "sweep point " + std::to_string(p) +
+                                        " counts other columns than point 0; summary.csv needs one "
+                                        "column set (sweep numeric fields that keep the species)"});
       }
       summary += prefix + std::to_string(r) + "," + (meta.size() > 1 ? meta[1] : std::string(""));
       for (double v : t.rows.back()) summary += "," + format_stat(v);
@@ -349,7 +354,8 @@ void aggregate(const fs::path& out, const std::vector<Point>& points, const std:
       Bins& b = bins[k];
       bool integral = true;
       for (std::size_t r : hist_rows)
-        for (double v : {stats.at(r, cols[k]).min(), stats.at(r, cols[k]).max()}) integral = integral && v == std::floor(v);
+        for (double v : {stats.at(r, cols[k]).min(), stats.at(r, cols[k]).max()})
+          integral = integral && v == std::floor(v);
       if (integral && hi - lo <= 60) {
         b.lo = lo - 0.5;
         b.width = 1;
@@ -581,8 +587,16 @@ int ensemble_command(int argc, char** argv) {
     }
   }
   Args args(static_cast<int>(rest.size()), rest.data(), 2,
-            {{"replicates"}, {"out"}, {"threads"}, {"seed"}, {"t-end"}, {"plot-columns"}, {"hist-times"},
-             {"no-plots", false}, {"overwrite", false}, {"quiet", false}});
+            {{"replicates"},
+             {"out"},
+             {"threads"},
+             {"seed"},
+             {"t-end"},
+             {"plot-columns"},
+             {"hist-times"},
+             {"no-plots", false},
+             {"overwrite", false},
+             {"quiet", false}});
   if (args.positional().size() != 1) throw UsageError("ensemble needs exactly one SCENE file");
   if (!args.has("replicates")) throw UsageError("ensemble needs --replicates N");
   if (!args.has("out")) throw UsageError("ensemble needs --out DIR");
@@ -669,8 +683,9 @@ int ensemble_command(int argc, char** argv) {
         fs::remove_all(out);
       } else if (!fs::exists(id_file) && fs::exists(out) && !fs::is_empty(out)) {
         if (!overwrite)
-          throw UsageError(out.string() + " exists and is not an ensemble directory; choose another --out or pass "
-                                          "--overwrite to replace it");
+          throw UsageError(out.string() +
+                           " exists and is not an ensemble directory; choose another --out or pass "
+                           "--overwrite to replace it");
         fs::remove_all(out);
       }
       std::error_code ec;
@@ -717,8 +732,8 @@ int ensemble_command(int argc, char** argv) {
   Failure failure;
   if (root && !quiet) {
     std::cerr << "spinesim: ensemble of " << scene_file.string() << ": " << points.size() << " point"
-              << (points.size() == 1 ? "" : "s") << " x " << replicates << " replicates, base seed " << seed
-              << ", " << threads << " thread" << (threads == 1 ? "" : "s")
+              << (points.size() == 1 ? "" : "s") << " x " << replicates << " replicates, base seed " << seed << ", "
+              << threads << " thread" << (threads == 1 ? "" : "s")
               << (mpi.size > 1 ? " per rank on " + std::to_string(mpi.size) + " MPI ranks" : "") << "; "
               << total - tasks.size() << " already done, " << tasks.size() << " to run\n";
   }
@@ -755,8 +770,7 @@ int ensemble_command(int argc, char** argv) {
       .add("wall_time_s", wall)
       .add("replicates_per_s", wall > 0 ? static_cast<double>(tasks.size()) / wall : 0.0);
   atomic_write(out / "ensemble.json", info.str());
-  if (!quiet)
-    std::cerr << "spinesim: ensemble done in " << wall << " s (" << tasks.size() << " replicates run now).\n";
+  if (!quiet) std::cerr << "spinesim: ensemble done in " << wall << " s (" << tasks.size() << " replicates run now).\n";
   std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  stats.csv, summary.csv, points.csv, "
             << "ensemble.json, replicates/" << (fs::exists(out / "plots") ? ", plots/" : "") << "\n";
   return kExitOk;

@@ -150,7 +150,9 @@ namespace {
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
 
-extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true, std::memory_order_relaxed);
+}
 
 /// SIGINT/SIGTERM raise the stop flag once; a second signal acts as usual (kills).
 void install_stop_handlers() {
@@ -177,9 +179,9 @@ void remove_stale_temps(const fs::path& dir) {
 }
 
 struct RunPlan {
-  fs::path scene_file;   ///< for messages and run.json
-  fs::path out;          ///< the directory written
-  fs::path final_dir;    ///< where the run ends up (differs from out for --overwrite)
+  fs::path scene_file;  ///< for messages and run.json
+  fs::path out;         ///< the directory written
+  fs::path final_dir;   ///< where the run ends up (differs from out for --overwrite)
   int threads = 1;
   bool quiet = false;
   double checkpoint_every_s = 0;
@@ -242,8 +244,7 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
     try {
       sim.restore_state(plan.resume->state);
     } catch (const std::invalid_argument& e) {
-      throw IoError(plan.resume_file.string() + ": " + e.what() +
-                    " (was the checkpoint written for another scene?)");
+      throw IoError(plan.resume_file.string() + ": " + e.what() + " (was the checkpoint written for another scene?)");
     }
   }
   const bool tty = ::isatty(STDERR_FILENO);
@@ -252,9 +253,9 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
               << plan.resume_file.string() << " on " << sim.stepper().name() << "\n";
   if (!plan.quiet) {
     if (!plan.resume)
-      std::cerr << "spinesim: running " << plan.scene_file.string() << " (" << model.species.size()
-                << " species, " << sim.world().molecule_count() << " molecules at t = 0, "
-                << model.geometry.triangle_count() << " triangles) on " << sim.stepper().name() << "\n";
+      std::cerr << "spinesim: running " << plan.scene_file.string() << " (" << model.species.size() << " species, "
+                << sim.world().molecule_count() << " molecules at t = 0, " << model.geometry.triangle_count()
+                << " triangles) on " << sim.stepper().name() << "\n";
     sim.set_progress(
         [&, tty](const Simulator& s) {
           const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -284,9 +285,7 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   JsonObject info;
-  info.add("program", "spinesim")
-      .add("version", SPINESIM_VERSION)
-      .add("command_line", plan.command_line);
+  info.add("program", "spinesim").add("version", SPINESIM_VERSION).add("command_line", plan.command_line);
   if (plan.resume) info.add("resumed_by", plan.resumed_by).add("resumed_from", plan.resume_file.string());
   info.add("scene", fs::absolute(plan.scene_file).string())
       .add("seed", static_cast<unsigned long long>(model.seed))
@@ -362,7 +361,8 @@ int run_command(int argc, char** argv) {
   for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
   if (holds_run && !overwrite) {
     if (!list_checkpoints(out_dir).empty())
-      throw UsageError(out_dir.string() + " holds an unfinished run with checkpoints; continue it with `spinesim resume " +
+      throw UsageError(out_dir.string() +
+                       " holds an unfinished run with checkpoints; continue it with `spinesim resume " +
                        out_dir.string() + "`, or pass --overwrite to start again");
     throw UsageError(out_dir.string() +
                      " already holds a run; choose another --out directory or pass --overwrite "

@@ -16,7 +16,8 @@ namespace spinesim::cli {
 
 namespace {
 
-const char* kRenderHelp = R"(usage: spinesim render RUN_DIR -o OUT.png [--frame K | --time T] [--camera side|top|psd|cutaway]
+const char* kRenderHelp =
+    R"(usage: spinesim render RUN_DIR -o OUT.png [--frame K | --time T] [--camera side|top|psd|cutaway]
                        [--size WxH] [--no-ssao]
 
 Draws one frame of a run: the membrane coloured by region (PSD dark red,
@@ -42,7 +43,8 @@ Example:
   xvfb-run -a spinesim render runs/demo -o runs/demo/psd.png --time 0.001 --camera psd
 )";
 
-const char* kMovieHelp = R"(usage: spinesim movie RUN_DIR -o OUT.mp4 [--orbit] [--fps N] [--size WxH] [--camera NAME] [--no-ssao]
+const char* kMovieHelp =
+    R"(usage: spinesim movie RUN_DIR -o OUT.mp4 [--orbit] [--fps N] [--size WxH] [--camera NAME] [--no-ssao]
 
 Renders every frame of a run like `spinesim render` and encodes them with ffmpeg
 (H.264 for .mp4). Without ffmpeg on PATH (Debian: apt-get install ffmpeg) the frames
@@ -140,8 +142,7 @@ int movie_command(int argc, char** argv) {
     std::cout << kMovieHelp;
     return kExitOk;
   }
-  Args args = parse(argc, argv,
-                    {{"output"}, {"orbit", false}, {"fps"}, {"size"}, {"camera"}, {"no-ssao", false}});
+  Args args = parse(argc, argv, {{"output"}, {"orbit", false}, {"fps"}, {"size"}, {"camera"}, {"no-ssao", false}});
   require_run_dir_and_output(args, "movie", "OUT.mp4");
   MovieOptions o;
   o.render.width = 1280;

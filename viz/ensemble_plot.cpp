@@ -23,6 +23,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "viz/png_output.h"
 
 // Chart painting (vtkContextDevice2D → OpenGL2); harmless if also registered elsewhere.
 VTK_MODULE_INIT(vtkRenderingContextOpenGL2);
@@ -59,17 +60,7 @@ void save(vtkContextView* view, int width, int height, const fs::path& png) {
   view->GetRenderWindow()->SetOffScreenRendering(1);
   view->GetRenderWindow()->SetSize(width, height);
   view->GetRenderWindow()->Render();
-  vtkNew<vtkWindowToImageFilter> grab;
-  grab->SetInput(view->GetRenderWindow());
-  grab->ReadFrontBufferOff();
-  grab->Update();
-  atomic_write_with(png, [&](const fs::path& tmp) {
-    vtkNew<vtkPNGWriter> w;
-    w->SetFileName(tmp.c_str());
-    w->SetInputConnection(grab->GetOutputPort());
-    w->Write();
-    if (w->GetErrorCode() != 0) throw IoError("cannot write " + png.string());
-  });
+  write_window_png(view->GetRenderWindow(), png);
 }
 
 }  // namespace

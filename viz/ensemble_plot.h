@@ -22,9 +22,9 @@ struct BandPlot {
 void plot_mean_band(const BandPlot& plot, const std::filesystem::path& png);
 
 struct Histogram {
-  std::string label;          ///< e.g. "t = 1 ms"
-  std::vector<double> edges;  ///< bins+1 increasing bin edges
-  std::vector<double> counts; ///< per bin
+  std::string label;           ///< e.g. "t = 1 ms"
+  std::vector<double> edges;   ///< bins+1 increasing bin edges
+  std::vector<double> counts;  ///< per bin
 };
 
 /// Writes histograms (one outlined step curve each, same x axis) to `png` atomically.

@@ -117,8 +117,15 @@ MovieResult make_movie(const fs::path& run_dir, const fs::path& out, const Movie
   }
   const std::string ext = out.extension().string();
   const fs::path tmp = parent / ("." + out.stem().string() + ".partial" + ext);
-  std::vector<std::string> args = {ffmpeg.string(), "-hide_banner", "-loglevel", "error", "-y", "-framerate",
-                                   std::to_string(o.fps), "-i", (work_dir / "frame_%05d.png").string()};
+  std::vector<std::string> args = {ffmpeg.string(),
+                                   "-hide_banner",
+                                   "-loglevel",
+                                   "error",
+                                   "-y",
+                                   "-framerate",
+                                   std::to_string(o.fps),
+                                   "-i",
+                                   (work_dir / "frame_%05d.png").string()};
   if (ext == ".mp4" || ext == ".mov" || ext == ".mkv" || ext.empty()) {
     // H.264 needs even sizes; yuv420p plays everywhere.
     args.insert(args.end(), {"-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"});

@@ -73,11 +73,11 @@ Rgb species_color(std::size_t species_index) {
 
 RegionStyle region_style(const std::string& name, std::size_t region_index) {
   static const std::map<std::string, RegionStyle> known = {
-      {"psd", {{0.800, 0.080, 0.080}, 1.00}},          {"perisynaptic", {{1.000, 0.700, 0.350}, 0.70}},
-      {"head", {{0.620, 0.720, 0.900}, 0.30}},         {"neck", {{0.560, 0.780, 0.820}, 0.35}},
-      {"shaft", {{0.720, 0.740, 0.820}, 0.30}},        {"shaft_end", {{0.550, 0.550, 0.580}, 0.40}},
-      {"bouton", {{0.600, 0.860, 0.600}, 0.25}},       {"bouton_face", {{0.600, 0.860, 0.600}, 0.25}},
-      {"cleft_rim", {{0.800, 0.800, 0.900}, 0.10}},    {"er", {{0.950, 0.900, 0.500}, 0.45}},
+      {"psd", {{0.800, 0.080, 0.080}, 1.00}},       {"perisynaptic", {{1.000, 0.700, 0.350}, 0.70}},
+      {"head", {{0.620, 0.720, 0.900}, 0.30}},      {"neck", {{0.560, 0.780, 0.820}, 0.35}},
+      {"shaft", {{0.720, 0.740, 0.820}, 0.30}},     {"shaft_end", {{0.550, 0.550, 0.580}, 0.40}},
+      {"bouton", {{0.600, 0.860, 0.600}, 0.25}},    {"bouton_face", {{0.600, 0.860, 0.600}, 0.25}},
+      {"cleft_rim", {{0.800, 0.800, 0.900}, 0.10}}, {"er", {{0.950, 0.900, 0.500}, 0.45}},
   };
   auto it = known.find(name);
   if (it != known.end()) return it->second;
@@ -94,7 +94,8 @@ std::string state_part(const std::string& global_state_name) {
   return colon == std::string::npos ? global_state_name : global_state_name.substr(colon + 1);
 }
 
-std::vector<Rgb> state_colors(const std::vector<std::string>& state_names, const std::map<std::string, Rgb>& type_base) {
+std::vector<Rgb> state_colors(const std::vector<std::string>& state_names,
+                              const std::map<std::string, Rgb>& type_base) {
   std::map<std::string, std::size_t> type_index;
   std::set<std::string> suffixes;
   for (std::size_t i = 1; i < state_names.size(); ++i) {

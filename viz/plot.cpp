@@ -27,6 +27,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "viz/palette.h"
+#include "viz/png_output.h"
 #include "viz/render.h"
 
 namespace spinesim {
@@ -92,8 +93,8 @@ CountsCsv read_counts_csv(const fs::path& csv) {
     const auto fields = split(line);
     if (fields.size() != t.names.size()) {
       fail(csv, number,
-           "row has " + std::to_string(fields.size()) + " fields but the header has " +
-               std::to_string(t.names.size()) + "; the file is truncated or edited, re-run the simulation");
+           "row has " + std::to_string(fields.size()) + " fields but the header has " + std::to_string(t.names.size()) +
+               "; the file is truncated or edited, re-run the simulation");
     }
     std::vector<double> row;
     row.reserve(fields.size());
@@ -126,8 +127,9 @@ std::vector<std::string> default_plot_columns(const CountsCsv& t, std::size_t ma
 
 void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions& o) {
   if (o.width <= 0 || o.height <= 0 || o.width > 16384 || o.height > 16384) {
-    fail(png, 0, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
-                     " is invalid; use a width and height between 1 and 16384 pixels");
+    fail(png, 0,
+         "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+             " is invalid; use a width and height between 1 and 16384 pixels");
   }
   const fs::path csv = run_dir / "counts.csv";
   const CountsCsv t = read_counts_csv(csv);
@@ -147,7 +149,8 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
     }
   }
   if (columns.empty()) {
-    fail(csv, 0, "no column of counts.csv changes over the run, so there is nothing to plot; name columns with --columns");
+    fail(csv, 0,
+         "no column of counts.csv changes over the run, so there is nothing to plot; name columns with --columns");
   }
 
   vtkNew<vtkTable> table;
@@ -208,22 +211,7 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
   if (sink->errors > 0) {
     throw IoError("offscreen OpenGL rendering failed; check that the X display works (e.g. run under `xvfb-run -a`)");
   }
-  vtkNew<vtkWindowToImageFilter> grab;
-  grab->SetInput(view->GetRenderWindow());
-  grab->SetInputBufferTypeToRGB();
-  grab->ReadFrontBufferOff();
-  grab->Update();
-  atomic_write_with(png, [&](const fs::path& tmp) {
-    vtkNew<vtkPNGWriter> w;
-    vtkNew<ErrorSink> wsink;
-    w->AddObserver(vtkCommand::ErrorEvent, wsink);
-    w->SetInputConnection(grab->GetOutputPort());
-    w->SetFileName(tmp.c_str());
-    w->Write();
-    if (wsink->errors > 0) {
-      throw IoError("cannot write " + png.string() + " (check that the directory exists and is writable)");
-    }
-  });
+  write_window_png(view->GetRenderWindow(), png);
 }
 
 }  // namespace spinesim

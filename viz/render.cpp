@@ -28,8 +28,8 @@
 #include <vtkProperty.h>
 #include <vtkProperty2D.h>
 #include <vtkRenderWindow.h>
-#include <vtkRendererCollection.h>
 #include <vtkRenderer.h>
+#include <vtkRendererCollection.h>
 #include <vtkSphereSource.h>
 #include <vtkStringArray.h>
 #include <vtkTextActor.h>
@@ -51,6 +51,7 @@
 #include "core/error.h"
 #include "core/vec3.h"
 #include "viz/palette.h"
+#include "viz/png_output.h"
 #include "viz/vtk_export.h"
 
 namespace spinesim {
@@ -131,7 +132,7 @@ struct FrameContent {
   std::vector<std::string> species_names;
   std::vector<std::string> state_names;
   std::vector<Rgb> state_rgb;
-  std::vector<std::size_t> species_count;                      ///< per species index
+  std::vector<std::size_t> species_count;                          ///< per species index
   std::map<std::size_t, std::map<int, std::size_t>> agent_states;  ///< species -> state -> count
 };
 
@@ -177,7 +178,8 @@ Bounds add_mesh_actors(vtkRenderer* ren, vtkPolyData* mesh, const std::string& c
           double p[3];
           mesh->GetPoint(pts[k], p);
           for (int a = 0; a < 3; ++a) {
-            focus_bounds[static_cast<std::size_t>(2 * a)] = std::min(focus_bounds[static_cast<std::size_t>(2 * a)], p[a]);
+            focus_bounds[static_cast<std::size_t>(2 * a)] =
+                std::min(focus_bounds[static_cast<std::size_t>(2 * a)], p[a]);
             focus_bounds[static_cast<std::size_t>(2 * a + 1)] =
                 std::max(focus_bounds[static_cast<std::size_t>(2 * a + 1)], p[a]);
           }
@@ -289,7 +291,8 @@ std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vect
     const int st = static_cast<int>(state->GetComponent(i, 0));
     if (st <= 0 || static_cast<std::size_t>(st) >= state_names.size()) continue;
     const int s = static_cast<int>(species->GetComponent(i, 0));
-    out.emplace(type_part(state_names[static_cast<std::size_t>(st)]), species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
+    out.emplace(type_part(state_names[static_cast<std::size_t>(st)]),
+                species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
   }
   return out;
 }
@@ -325,7 +328,7 @@ void add_legend(vtkRenderer* ren, const FrameContent& fc, int height) {
       if (c > agents->second.at(top)) top = st;
     const auto colour_of = [&](int st) {
       return static_cast<std::size_t>(st) < fc.state_rgb.size() ? fc.state_rgb[static_cast<std::size_t>(st)]
-                                                                 : species_color(i);
+                                                                : species_color(i);
     };
     rows.push_back({name + ": " + std::to_string(count), colour_of(top)});
     for (const auto& [st, c] : agents->second) {
@@ -634,23 +637,7 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
     throw IoError("offscreen OpenGL rendering failed; check that the X display works (e.g. run under `xvfb-run -a`)");
   }
 
-  vtkNew<vtkWindowToImageFilter> grab;
-  grab->SetInput(win);
-  grab->SetInputBufferTypeToRGB();
-  grab->ReadFrontBufferOff();
-  grab->Update();
-
-  atomic_write_with(png, [&](const fs::path& tmp) {
-    vtkNew<vtkPNGWriter> w;
-    vtkNew<ErrorSink> wsink;
-    w->AddObserver(vtkCommand::ErrorEvent, wsink);
-    w->SetInputConnection(grab->GetOutputPort());
-    w->SetFileName(tmp.c_str());
-    w->Write();
-    if (wsink->errors > 0) {
-      throw IoError("cannot write " + png.string() + " (check that the directory exists and is writable)");
-    }
-  });
+  write_window_png(win, png);
 }
 
 }  // namespace spinesim

@@ -14,14 +14,14 @@ namespace spinesim {
 
 /// What to render and how.
 struct RenderOptions {
-  int width = 1200;                   ///< image width, pixels
-  int height = 900;                   ///< image height, pixels
-  int frame = -1;                     ///< index into frames.pvd; -1 = last frame
-  std::optional<double> time_s;       ///< when set: the frame whose time is nearest (overrides `frame`)
-  std::string camera = "side";        ///< side | top | psd | cutaway (see kRenderCameras)
-  double orbit_deg = 0;               ///< extra rotation of the camera about the vertical (y) axis, degrees
-  bool fit_for_orbit = false;         ///< size the view so that every orbit angle keeps the same scale
-  bool ambient_occlusion = true;      ///< screen-space ambient occlusion (vtkSSAOPass)
+  int width = 1200;               ///< image width, pixels
+  int height = 900;               ///< image height, pixels
+  int frame = -1;                 ///< index into frames.pvd; -1 = last frame
+  std::optional<double> time_s;   ///< when set: the frame whose time is nearest (overrides `frame`)
+  std::string camera = "side";    ///< side | top | psd | cutaway (see kRenderCameras)
+  double orbit_deg = 0;           ///< extra rotation of the camera about the vertical (y) axis, degrees
+  bool fit_for_orbit = false;     ///< size the view so that every orbit angle keeps the same scale
+  bool ambient_occlusion = true;  ///< screen-space ambient occlusion (vtkSSAOPass)
 };
 
 /// The camera names render_run accepts, with what each shows.

@@ -105,16 +105,18 @@ StepOutcome move_volume(const DiffusionContext& ctx, std::size_t i, int species,
     for (int a = 0; a < 3; ++a) {
       const double end = p[a] + d[a];
       double t = 2;
-      if (end > ctx.world_box.hi[a]) t = (ctx.world_box.hi[a] - p[a]) / d[a];
-      else if (end < ctx.world_box.lo[a]) t = (ctx.world_box.lo[a] - p[a]) / d[a];
+      if (end > ctx.world_box.hi[a])
+        t = (ctx.world_box.hi[a] - p[a]) / d[a];
+      else if (end < ctx.world_box.lo[a])
+        t = (ctx.world_box.lo[a] - p[a]) / d[a];
       if (t < t_box) {
         t_box = std::max(0.0, t);
         box_axis = a;
       }
     }
     if (box_axis >= 0) {
-      if (ctx.model->world_box_region >= 0 &&
-          ctx.model->behaviour(static_cast<RegionId>(ctx.model->world_box_region), species) == SurfaceBehaviour::kAbsorb) {
+      if (ctx.model->world_box_region >= 0 && ctx.model->behaviour(static_cast<RegionId>(ctx.model->world_box_region),
+                                                                   species) == SurfaceBehaviour::kAbsorb) {
         ++tally.absorbed[static_cast<std::size_t>(ctx.model->world_box_region) * n_species +
                          static_cast<std::size_t>(species)];
         p += d * t_box;

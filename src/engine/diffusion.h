@@ -36,8 +36,8 @@ struct CaptureIndex {
 /// Per-molecule scratch results of a step, owned by the stepper.
 struct StepScratch {
   std::vector<StepOutcome> outcome;
-  std::vector<std::uint32_t> captured_by;          ///< agent (membrane index) that captured it
-  std::vector<std::uint16_t> capture_transition;   ///< transition index within the agent type
+  std::vector<std::uint32_t> captured_by;         ///< agent (membrane index) that captured it
+  std::vector<std::uint16_t> capture_transition;  ///< transition index within the agent type
   void resize(std::size_t n) {
     outcome.resize(n);
     captured_by.resize(n);
@@ -54,7 +54,7 @@ struct DiffusionContext {
   std::vector<Vec3> unit_normals;  ///< per triangle
   Box3 world_box;                  ///< reflective outer wall of the unbounded compartment
   std::uint64_t seed = 0;
-  const World* world = nullptr;          ///< for agent states during capture (read-only)
+  const World* world = nullptr;           ///< for agent states during capture (read-only)
   const CaptureIndex* capture = nullptr;  ///< agents ligands may bind this step; null = none
 
   DiffusionContext(const Model& m, const SpatialGrid& g, const SurfaceTopology& t);

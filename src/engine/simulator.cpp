@@ -335,7 +335,8 @@ void Simulator::run() {
     const bool was_diffusing = diffusing_;
     const std::uint32_t kind = queue_.payload(h).kind;
     fire(h);
-    if (kind == kRelease || kind == kPoissonRelease || kind == kProduction || kind == kAgent) next_reaction_valid_ = false;
+    if (kind == kRelease || kind == kPoissonRelease || kind == kProduction || kind == kAgent)
+      next_reaction_valid_ = false;
     // Events that add diffusing molecules switch diffusion on themselves; no scan needed.
     if (!was_diffusing && diffusing_) {
       anchor_ = time_s_;
@@ -390,9 +391,9 @@ void Simulator::restore_state(RunState s) {
   if (v.y.size() != nv || v.z.size() != nv || v.species.size() != nv || v.compartment.size() != nv ||
       v.id.size() != nv || v.reaction_time.size() != nv)
     fail("volume molecule arrays differ in length");
-  if (m.u.size() != nm || m.v.size() != nm || m.species.size() != nm || m.id.size() != nm ||
-      m.state.size() != nm || m.event.size() != nm || m.draws.size() != nm || m.reaction_time.size() != nm ||
-      s.agent_bound.size() != nm || s.agent_window.size() != nm)
+  if (m.u.size() != nm || m.v.size() != nm || m.species.size() != nm || m.id.size() != nm || m.state.size() != nm ||
+      m.event.size() != nm || m.draws.size() != nm || m.reaction_time.size() != nm || s.agent_bound.size() != nm ||
+      s.agent_window.size() != nm)
     fail("membrane molecule arrays differ in length");
   for (std::size_t i = 0; i < nv; ++i)
     if (v.species[i] >= n_species || v.compartment[i] >= model_.geometry.compartment_names.size())

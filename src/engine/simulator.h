@@ -110,12 +110,12 @@ class Simulator final : private CaptureSink {
     kObserve = 1,
     kRelease = 2,
     kEnd = 3,
-    kAgent = 4,          ///< target: membrane index; candidate transition time (thinning)
-    kAgentWindow = 5,    ///< target: membrane index; end of the agent's bound window
-    kBreakpoint = 6,     ///< the membrane potential or a clamp changes form
-    kPoissonRelease = 7, ///< target: release index
-    kProduction = 8,     ///< target: production index
-    kCheckpoint = 9,     ///< target: unused; a checkpoint at checkpoint_k_ · interval
+    kAgent = 4,           ///< target: membrane index; candidate transition time (thinning)
+    kAgentWindow = 5,     ///< target: membrane index; end of the agent's bound window
+    kBreakpoint = 6,      ///< the membrane potential or a clamp changes form
+    kPoissonRelease = 7,  ///< target: release index
+    kProduction = 8,      ///< target: production index
+    kCheckpoint = 9,      ///< target: unused; a checkpoint at checkpoint_k_ · interval
   };
   void place_initial();
   void schedule_poisson_release(std::size_t release, double t);
@@ -187,24 +187,24 @@ class Simulator final : private CaptureSink {
   double progress_every_s_ = 2.0;
 
   // Agent kinetics.
-  std::vector<double> agent_bound_;    ///< per membrane molecule: thinning bound (1/s) of its pending candidate
-  std::vector<double> agent_window_;   ///< per membrane molecule: end of the bound's validity
-  std::vector<int> state_offset_;      ///< per agent type
+  std::vector<double> agent_bound_;   ///< per membrane molecule: thinning bound (1/s) of its pending candidate
+  std::vector<double> agent_window_;  ///< per membrane molecule: end of the bound's validity
+  std::vector<int> state_offset_;     ///< per agent type
   std::vector<std::uint8_t> type_has_continuous_;  ///< per agent type: a rate follows a smooth profile
   bool has_capture_ = false;
   CaptureIndex capture_;
-  double capture_time_ = 0;  ///< end time of the step being taken (captures happen then)
-  double flux_time_ = 0;     ///< time up to which ca_ions/charge are integrated
+  double capture_time_ = 0;                   ///< end time of the step being taken (captures happen then)
+  double flux_time_ = 0;                      ///< time up to which ca_ions/charge are integrated
   std::vector<double> ca_rate_, current_pA_;  ///< per species, now
   // Volume reactions.
   std::vector<double> unimolecular_total_;  ///< per species: sum of its unimolecular rates (1/s)
   std::vector<int> bimolecular_;            ///< indices of bimolecular reactions
   bool has_unimolecular_ = false;
   std::vector<std::uint32_t> bimolecular_start_, bimolecular_cell_, bimolecular_members_;  ///< pair-search buffers
-  struct PairSearchBuffers;  // defined in simulator_reactions.cpp
+  struct PairSearchBuffers;                          // defined in simulator_reactions.cpp
   std::shared_ptr<PairSearchBuffers> pair_buffers_;  // shared_ptr: its type is complete only there
   std::vector<std::uint64_t> production_count_;
-  std::vector<std::uint64_t> poisson_count_;  ///< spontaneous releases drawn so far, per release
+  std::vector<std::uint64_t> poisson_count_;         ///< spontaneous releases drawn so far, per release
   std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)
   bool has_membrane_reactions_ = false;
   // Cache of the earliest putative unimolecular reaction times (volume, membrane).

@@ -34,10 +34,14 @@ double Simulator::next_breakpoint(double t) const {
 double Simulator::transition_rate(const AgentTransitionDef& tr, double t) const {
   double k = tr.rate;
   switch (tr.ligand_source) {
-    case LigandSource::kNone: break;
-    case LigandSource::kClamp: k *= clamp_uM(tr.ligand_index, t); break;
+    case LigandSource::kNone:
+      break;
+    case LigandSource::kClamp:
+      k *= clamp_uM(tr.ligand_index, t);
+      break;
     case LigandSource::kParticle:  // by collision, not by rate
-    case LigandSource::kAbsent: return 0;
+    case LigandSource::kAbsent:
+      return 0;
   }
   if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * voltage_mV(t));
   return k;
@@ -69,7 +73,8 @@ void Simulator::init_agents() {
     capture_.probability.assign(n_species, {});
     for (const AgentTypeDef& type : model_.agent_types)
       for (const AgentTransitionDef& tr : type.transitions)
-        if (tr.ligand_source == LigandSource::kParticle) capture_.is_ligand[static_cast<std::size_t>(tr.ligand_index)] = 1;
+        if (tr.ligand_source == LigandSource::kParticle)
+          capture_.is_ligand[static_cast<std::size_t>(tr.ligand_index)] = 1;
   }
   flux_time_ = time_s_;
   recompute_flux_rates(time_s_);
@@ -85,8 +90,12 @@ void Simulator::integrate_flux(double t) {
   flux_time_ = t;
 }
 
-double Simulator::ca_ions(int species) const { return world_.ca_ions[static_cast<std::size_t>(species)]; }
-double Simulator::charge_pC(int species) const { return world_.charge_pC[static_cast<std::size_t>(species)]; }
+double Simulator::ca_ions(int species) const {
+  return world_.ca_ions[static_cast<std::size_t>(species)];
+}
+double Simulator::charge_pC(int species) const {
+  return world_.charge_pC[static_cast<std::size_t>(species)];
+}
 
 namespace {
 /// Single-channel current (pA) and Ca2+ influx (ions/s) of a state at potential v.
@@ -123,7 +132,8 @@ void Simulator::set_agent_state(std::uint32_t a, int state, double t) {
   const double v = voltage_mV(t);
   double i_old = 0, ca_old = 0, i_new = 0, ca_new = 0;
   if (!type.states[m.state[a]].internal) state_flux(type.states[m.state[a]], v, i_old, ca_old);
-  if (!type.states[static_cast<std::size_t>(state)].internal) state_flux(type.states[static_cast<std::size_t>(state)], v, i_new, ca_new);
+  if (!type.states[static_cast<std::size_t>(state)].internal)
+    state_flux(type.states[static_cast<std::size_t>(state)], v, i_new, ca_new);
   current_pA_[static_cast<std::size_t>(s)] += i_new - i_old;
   ca_rate_[static_cast<std::size_t>(s)] += ca_new - ca_old;
   m.state[a] = static_cast<std::uint16_t>(state);
@@ -202,8 +212,8 @@ void Simulator::release_ligand(std::uint32_t a, int species) {
   const Vec3 n = normalized(g.raw_normal(tri));
   const Vec3 p = surface_point_position(g, world_.membrane.point(a)) + n * kReleaseOffsetUm;
   const int compartment = g.triangle_sides[tri][0];
-  world_.volume.push(p, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment),
-                     world_.next_id, draw_reaction_time(world_.next_id, species, time_s_));
+  world_.volume.push(p, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), world_.next_id,
+                     draw_reaction_time(world_.next_id, species, time_s_));
   ++world_.next_id;
   if (!diffusing_ && ctx_->sigma_um[static_cast<std::size_t>(species)] > 0) diffusing_ = true;
 }

@@ -18,7 +18,8 @@ void Simulator::init_membrane_reactions() {
   membrane_unimolecular_total_.assign(model_.species.size(), 0);
   for (const ReactionDef& rx : model_.membrane_reactions) {
     has_membrane_reactions_ = true;
-    if (rx.reactants.size() == 1) membrane_unimolecular_total_[static_cast<std::size_t>(rx.reactants[0])] += rx.rate_per_s;
+    if (rx.reactants.size() == 1)
+      membrane_unimolecular_total_[static_cast<std::size_t>(rx.reactants[0])] += rx.rate_per_s;
   }
 }
 
@@ -122,9 +123,8 @@ void Simulator::fire_membrane_reactions(double t) {
     become(i, chosen->products[0], when);
     if (chosen->products.size() == 2) {
       const int p1 = chosen->products[1];
-      const SurfacePoint there =
-          walk_random(g, *topology_, here, chosen->unbinding_radius_um, uniform_open0(rng()),
-                      model_.species[static_cast<std::size_t>(p1)].confine_region);
+      const SurfacePoint there = walk_random(g, *topology_, here, chosen->unbinding_radius_um, uniform_open0(rng()),
+                                             model_.species[static_cast<std::size_t>(p1)].confine_region);
       add_product(there, p1, when);
     }
   }
@@ -153,7 +153,8 @@ void Simulator::fire_membrane_reactions(double t) {
     };
     std::vector<std::uint8_t> reactive(n_species, 0);
     for (const ReactionDef& rx : model_.membrane_reactions)
-      if (rx.reactants.size() == 2) reactive[static_cast<std::size_t>(rx.reactants[0])] = reactive[static_cast<std::size_t>(rx.reactants[1])] = 1;
+      if (rx.reactants.size() == 2)
+        reactive[static_cast<std::size_t>(rx.reactants[0])] = reactive[static_cast<std::size_t>(rx.reactants[1])] = 1;
     for (std::size_t i = 0; i < n; ++i) {
       if (!keep[i] || !reactive[m.species[i]]) continue;
       pos[i] = surface_point_position(g, m.point(i));

@@ -309,8 +309,8 @@ void Simulator::produce(std::size_t index, double t) {
   }
   production_count_[index] += 1;
   // Interval n + 1 uses stream step 2^40 + n + 1; step 2^40 drew the first one in run().
-  CounterRng next({model_.seed, static_cast<std::uint32_t>(index), k + 1 + (std::uint64_t{1} << 40),
-                   Purpose::kProduction});
+  CounterRng next(
+      {model_.seed, static_cast<std::uint32_t>(index), k + 1 + (std::uint64_t{1} << 40), Purpose::kProduction});
   const double when = t - std::log(uniform_open0(next())) / pd.rate_per_s;
   if (when <= model_.t_end_s) queue_.push(when, {kProduction, index});
 }

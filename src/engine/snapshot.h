@@ -13,10 +13,10 @@ namespace spinesim {
 /// Every molecule at one instant, as parallel arrays (index i = one molecule).
 struct Snapshot {
   double time_s = 0;
-  std::vector<std::string> species_names;  ///< indexed by `species`
+  std::vector<std::string> species_names;         ///< indexed by `species`
   std::vector<double> species_display_radius_um;  ///< sphere radius for renders, per species
-  std::vector<std::string> state_names;    ///< indexed by `state` ("" state = default)
-  std::vector<std::string> region_names;   ///< indexed by `region`
+  std::vector<std::string> state_names;           ///< indexed by `state` ("" state = default)
+  std::vector<std::string> region_names;          ///< indexed by `region`
   std::vector<std::string> compartment_names;
   std::vector<Vec3> positions;  ///< µm
   std::vector<std::int32_t> species;

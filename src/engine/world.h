@@ -71,9 +71,9 @@ struct MembraneMolecules {
   std::vector<double> u, v;
   std::vector<std::uint16_t> species;
   std::vector<std::uint32_t> id;
-  std::vector<std::uint16_t> state;  ///< agent state; 0 for plain molecules
-  std::vector<std::uint32_t> event;  ///< pending event handle of an agent, or kNoEvent
-  std::vector<std::uint32_t> draws;  ///< random draws used so far (keys the agent's event stream)
+  std::vector<std::uint16_t> state;   ///< agent state; 0 for plain molecules
+  std::vector<std::uint32_t> event;   ///< pending event handle of an agent, or kNoEvent
+  std::vector<std::uint32_t> draws;   ///< random draws used so far (keys the agent's event stream)
   std::vector<double> reaction_time;  ///< next unimolecular reaction of a plain molecule; kNever if none
   std::size_t size() const { return triangle.size(); }
   void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i, std::uint16_t st = 0, double t_react = kNever) {

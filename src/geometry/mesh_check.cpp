@@ -491,7 +491,8 @@ SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::s
   for (std::uint32_t t : valid)
     for (auto i = cell_of(lo[t].x, all_lo.x); i <= cell_of(hi[t].x, all_lo.x); ++i)
       for (auto j = cell_of(lo[t].y, all_lo.y); j <= cell_of(hi[t].y, all_lo.y); ++j)
-        for (auto k = cell_of(lo[t].z, all_lo.z); k <= cell_of(hi[t].z, all_lo.z); ++k) entries.push_back({key(i, j, k), t});
+        for (auto k = cell_of(lo[t].z, all_lo.z); k <= cell_of(hi[t].z, all_lo.z); ++k)
+          entries.push_back({key(i, j, k), t});
   std::sort(entries.begin(), entries.end());
   auto packed = [&](std::uint32_t t) {
     const auto& tri = mesh.triangles[t];

@@ -48,9 +48,9 @@ std::size_t orient_outward(TriangleMesh& mesh, const std::string& source_name);
 
 /// Result of `check_self_intersections`.
 struct SelfIntersectionReport {
-  std::size_t pairs = 0;             ///< crossing triangle pairs found (stops at `limit`)
-  std::uint32_t first[2] = {0, 0};   ///< the first crossing pair (triangle indices)
-  Vec3 where{};                      ///< a point on the first crossing (µm)
+  std::size_t pairs = 0;            ///< crossing triangle pairs found (stops at `limit`)
+  std::uint32_t first[2] = {0, 0};  ///< the first crossing pair (triangle indices)
+  Vec3 where{};                     ///< a point on the first crossing (µm)
 };
 
 /// Finds pairs of triangles that share no vertex yet cross or touch (an edge of one

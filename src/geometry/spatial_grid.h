@@ -41,7 +41,8 @@ class SpatialGrid {
   /// A lower bound (µm) on the distance from p to every triangle and to the world
   /// box; a displacement shorter than this cannot meet a wall. May be negative.
   double free_reach(const Vec3& p) const {
-    const double fx = (p.x - world_.lo.x) * inv_h_, fy = (p.y - world_.lo.y) * inv_h_, fz = (p.z - world_.lo.z) * inv_h_;
+    const double fx = (p.x - world_.lo.x) * inv_h_, fy = (p.y - world_.lo.y) * inv_h_,
+                 fz = (p.z - world_.lo.z) * inv_h_;
     const int x = clamp_axis(fx, nx_), y = clamp_axis(fy, ny_), z = clamp_axis(fz, nz_);
     const double ox = (fx - x - 0.5) * h_, oy = (fy - y - 0.5) * h_, oz = (fz - z - 0.5) * h_;
     return clearance_[index(x, y, z)] - std::sqrt(ox * ox + oy * oy + oz * oz);

@@ -99,8 +99,8 @@ void to_proto(const RunState& s, pb::RunState& p) {
   p.set_next_membrane_reaction(s.next_membrane_reaction);
   put(p.mutable_observer_next_k(), s.observer_next_k);
   p.set_checkpoint_k(s.checkpoint_k);
-  put(p.mutable_stats(), std::vector<std::uint64_t>{s.steps, s.events, s.jumps, s.molecule_steps,
-                                                    s.agent_transitions, s.captures, s.reactions});
+  put(p.mutable_stats(), std::vector<std::uint64_t>{s.steps, s.events, s.jumps, s.molecule_steps, s.agent_transitions,
+                                                    s.captures, s.reactions});
 }
 
 RunState from_proto(const pb::RunState& p) {
@@ -282,7 +282,8 @@ std::vector<fs::path> list_checkpoints(const fs::path& dir) {
   std::vector<std::pair<std::uint64_t, fs::path>> found;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (const std::uint64_t n = checkpoint_number(it->path()); n > 0 && it->is_regular_file()) found.emplace_back(n, it->path());
+    if (const std::uint64_t n = checkpoint_number(it->path()); n > 0 && it->is_regular_file())
+      found.emplace_back(n, it->path());
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<fs::path> out;
   for (auto& f : found) out.push_back(std::move(f.second));

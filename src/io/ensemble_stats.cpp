@@ -97,9 +97,15 @@ void RunningStats::add(double x) {
   for (auto& q : q_) q.add(x);
 }
 
-double RunningStats::sd() const { return std::sqrt(variance()); }
-double RunningStats::sem() const { return n_ > 0 ? sd() / std::sqrt(static_cast<double>(n_)) : 0.0; }
-double RunningStats::cv() const { return mean_ != 0 ? sd() / mean_ : std::numeric_limits<double>::quiet_NaN(); }
+double RunningStats::sd() const {
+  return std::sqrt(variance());
+}
+double RunningStats::sem() const {
+  return n_ > 0 ? sd() / std::sqrt(static_cast<double>(n_)) : 0.0;
+}
+double RunningStats::cv() const {
+  return mean_ != 0 ? sd() / mean_ : std::numeric_limits<double>::quiet_NaN();
+}
 double RunningStats::fano() const {
   return mean_ != 0 ? variance() / mean_ : std::numeric_limits<double>::quiet_NaN();
 }

@@ -38,10 +38,10 @@ class P2Quantile {
  private:
   double p_;
   std::uint64_t n_ = 0;
-  std::array<double, 5> q_{};    ///< marker heights (the first observations until n = 5)
-  std::array<double, 5> pos_{};  ///< actual marker positions (1-based)
-  std::array<double, 5> want_{}; ///< desired marker positions
-  std::array<double, 5> step_{}; ///< increments of the desired positions
+  std::array<double, 5> q_{};     ///< marker heights (the first observations until n = 5)
+  std::array<double, 5> pos_{};   ///< actual marker positions (1-based)
+  std::array<double, 5> want_{};  ///< desired marker positions
+  std::array<double, 5> step_{};  ///< increments of the desired positions
 };
 
 /// Streaming summary of one observable: count, mean and variance by Welford's

@@ -192,8 +192,9 @@ void check_stl_text(const fs::path& file) {
     if (bytes.size() == 84 + 50ull * n) return;
   }
   if (bytes.compare(0, 5, "solid") != 0)
-    fail(file, "not an STL file: a binary STL's size must be 84 + 50 × its triangle count, and an ASCII STL starts "
-               "with 'solid'; re-export the mesh");
+    fail(file,
+         "not an STL file: a binary STL's size must be 84 + 50 × its triangle count, and an ASCII STL starts "
+         "with 'solid'; re-export the mesh");
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const auto c = static_cast<unsigned char>(bytes[i]);
     if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') || c > 0x7E)
@@ -408,10 +409,10 @@ RawMesh read_ply(const fs::path& file) {
     std::uint64_t count = 0;
     std::vector<Property> props;
   };
-  static const std::pair<const char*, int> kTypes[] = {
-      {"char", 1},  {"uchar", 1}, {"short", 2},  {"ushort", 2}, {"int", 4},    {"uint", 4},
-      {"float", 4}, {"double", 8}, {"int8", 1},  {"uint8", 1},  {"int16", 2},  {"uint16", 2},
-      {"int32", 4}, {"uint32", 4}, {"float32", 4}, {"float64", 8}};
+  static const std::pair<const char*, int> kTypes[] = {{"char", 1},  {"uchar", 1},  {"short", 2},   {"ushort", 2},
+                                                       {"int", 4},   {"uint", 4},   {"float", 4},   {"double", 8},
+                                                       {"int8", 1},  {"uint8", 1},  {"int16", 2},   {"uint16", 2},
+                                                       {"int32", 4}, {"uint32", 4}, {"float32", 4}, {"float64", 8}};
   auto size_of = [](std::string_view t) {
     for (const auto& [name, size] : kTypes)
       if (t == name) return size;

@@ -5,10 +5,10 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
-#include <cstdlib>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -367,8 +367,9 @@ class SceneCompiler {
           std::ostringstream where;
           where << "(" << si.where.x << ", " << si.where.y << ", " << si.where.z << ") µm";
           error(field("file"), path.string() + ": the surface intersects itself: triangles " +
-                                   std::to_string(si.first[0]) + " and " + std::to_string(si.first[1]) + " cross near " +
-                                   where.str() + "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
+                                   std::to_string(si.first[0]) + " and " + std::to_string(si.first[1]) +
+                                   " cross near " + where.str() +
+                                   "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
                                    "or PyMeshFix) so molecules cannot slip through");
           geometry_ok_ = false;
         }
@@ -460,16 +461,16 @@ class SceneCompiler {
       def.capture_radius_um = sp.capture_radius_um();
       def.binds_from_back = sp.binding_side() == scene::Species::BACK;
       if (sp.has_agent_type()) {
-        if (!def.membrane)
-          error(field("agent_type"), "agents live on the membrane: give the species kind: MEMBRANE");
+        if (!def.membrane) error(field("agent_type"), "agents live on the membrane: give the species kind: MEMBRANE");
         for (std::size_t t = 0; t < m.agent_types.size(); ++t)
           if (m.agent_types[t].name == sp.agent_type()) def.agent_type = static_cast<int>(t);
         if (def.agent_type < 0) {
           std::string known;
           for (const auto& t : m.agent_types) known += " " + t.name;
-          error(field("agent_type"), "no agent type named '" + sp.agent_type() + "' in the scene's agent_file list" +
-                                         (known.empty() ? std::string(" (none loaded: add agent_file: \"../agents/NAME.pbtxt\")")
-                                                        : "; known:" + known));
+          error(field("agent_type"),
+                "no agent type named '" + sp.agent_type() + "' in the scene's agent_file list" +
+                    (known.empty() ? std::string(" (none loaded: add agent_file: \"../agents/NAME.pbtxt\")")
+                                   : "; known:" + known));
         }
         if (!(std::isfinite(def.capture_radius_um) && def.capture_radius_um > 0 && def.capture_radius_um < 0.1))
           error(field("capture_radius_um"), "capture radius must be in (0, 0.1) µm");
@@ -544,8 +545,9 @@ class SceneCompiler {
     std::ostringstream where;
     where << "(" << p.x << ", " << p.y << ", " << p.z << ") µm";
     if (!(std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z))) {
-      error(path, "point " + where.str() + " has a coordinate that is not a finite number (NaN or infinity); give "
-                  "x_um, y_um and z_um in µm");
+      error(path, "point " + where.str() +
+                      " has a coordinate that is not a finite number (NaN or infinity); give "
+                      "x_um, y_um and z_um in µm");
       return -1;
     }
     const int c = compartment_at(m.geometry, *grid_, p, m.outer_compartment);
@@ -606,7 +608,8 @@ class SceneCompiler {
       }
       if (pl.has_state()) {
         const int type = m.species[def.species].agent_type;
-        if (type < 0) error(field("state"), "'" + pl.species() + "' is not an agent; only agents have states");
+        if (type < 0)
+          error(field("state"), "'" + pl.species() + "' is not an agent; only agents have states");
         else {
           def.state = m.agent_types[type].find_state(pl.state());
           if (def.state < 0) {
@@ -715,17 +718,23 @@ class SceneCompiler {
           path.insert(path.end(), rest.begin(), rest.end());
           return path;
         };
-        auto fail = [&](std::vector<PathStep> rest, const std::string& msg) { errors_.push_back(at.at(where(rest), msg)); };
+        auto fail = [&](std::vector<PathStep> rest, const std::string& msg) {
+          errors_.push_back(at.at(where(rest), msg));
+        };
         AgentTypeDef def;
         def.name = t.name();
-        if (!is_identifier(t.name())) fail({{"name"}}, "agent type name '" + t.name() + "' must be letters, digits and '_'");
-        else if (!names.insert(t.name()).second) fail({{"name"}}, "agent type '" + t.name() + "' is defined twice");
+        if (!is_identifier(t.name()))
+          fail({{"name"}}, "agent type name '" + t.name() + "' must be letters, digits and '_'");
+        else if (!names.insert(t.name()).second)
+          fail({{"name"}}, "agent type '" + t.name() + "' is defined twice");
         if (t.state_size() == 0) fail({{"state"}}, "an agent type needs at least one state");
         std::set<std::string> state_names;
         for (int j = 0; j < t.state_size(); ++j) {
           const auto& st = t.state(j);
-          if (!is_identifier(st.name())) fail({{"state", j}, {"name"}}, "state name '" + st.name() + "' must be letters, digits and '_'");
-          else if (!state_names.insert(st.name()).second) fail({{"state", j}, {"name"}}, "duplicate state '" + st.name() + "'");
+          if (!is_identifier(st.name()))
+            fail({{"state", j}, {"name"}}, "state name '" + st.name() + "' must be letters, digits and '_'");
+          else if (!state_names.insert(st.name()).second)
+            fail({{"state", j}, {"name"}}, "duplicate state '" + st.name() + "'");
           if (!(st.conductance_ps() >= 0 && std::isfinite(st.conductance_ps())))
             fail({{"state", j}, {"conductance_pS"}}, "conductance must be ≥ 0 pS");
           if (!(st.ca_fraction() >= 0 && st.ca_fraction() <= 1))
@@ -740,8 +749,10 @@ class SceneCompiler {
           AgentTransitionDef d;
           d.from = def.find_state(tr.from());
           d.to = def.find_state(tr.to());
-          if (d.from < 0) fail({{"transition", j}, {"from"}}, "no state '" + tr.from() + "' in agent type '" + t.name() + "'");
-          if (d.to < 0) fail({{"transition", j}, {"to"}}, "no state '" + tr.to() + "' in agent type '" + t.name() + "'");
+          if (d.from < 0)
+            fail({{"transition", j}, {"from"}}, "no state '" + tr.from() + "' in agent type '" + t.name() + "'");
+          if (d.to < 0)
+            fail({{"transition", j}, {"to"}}, "no state '" + tr.to() + "' in agent type '" + t.name() + "'");
           if (d.from >= 0 && d.from == d.to) fail({{"transition", j}, {"to"}}, "a transition must change the state");
           if (!tr.has_source() || tr.source().empty())
             fail({{"transition", j}, {"source"}}, "every transition needs a source for its numbers");
@@ -749,7 +760,8 @@ class SceneCompiler {
             fail({{"transition", j}}, "give exactly one of rate_per_s (first order) or ligand { } (binding)");
           if (tr.has_rate_per_s()) {
             d.rate = tr.rate_per_s();
-            if (!(std::isfinite(d.rate) && d.rate >= 0)) fail({{"transition", j}, {"rate_per_s"}}, "rate must be ≥ 0 per s");
+            if (!(std::isfinite(d.rate) && d.rate >= 0))
+              fail({{"transition", j}, {"rate_per_s"}}, "rate must be ≥ 0 per s");
           }
           if (tr.has_ligand()) {
             d.ligand = tr.ligand().species();
@@ -763,7 +775,8 @@ class SceneCompiler {
             if (v.has_efold_mv()) {
               if (!(std::isfinite(v.efold_mv()) && v.efold_mv() != 0))
                 fail({{"transition", j}, {"voltage"}, {"efold_mV"}}, "e-fold voltage must be non-zero");
-              else d.voltage_per_mV = 1.0 / v.efold_mv();
+              else
+                d.voltage_per_mV = 1.0 / v.efold_mv();
             } else if (v.has_z_delta()) {
               // F/(R·T) in 1/mV at the scene's temperature.
               const double f_over_rt = 96485.33212 / (8.314462618 * (m.temperature_C + 273.15)) / 1000.0;
@@ -790,8 +803,10 @@ class SceneCompiler {
       auto field = [&](const char* f) { return std::vector<PathStep>{{"clamp", i}, {f}}; };
       ClampDef def;
       def.species = c.species();
-      if (c.species().empty()) error(field("species"), "name the clamped ligand, e.g. species: \"Mg\"");
-      else if (!names.insert(c.species()).second) error(field("species"), "'" + c.species() + "' is clamped twice");
+      if (c.species().empty())
+        error(field("species"), "name the clamped ligand, e.g. species: \"Mg\"");
+      else if (!names.insert(c.species()).second)
+        error(field("species"), "'" + c.species() + "' is clamped twice");
       switch (c.profile_case()) {
         case scene::Clamp::kConstantUM:
           def.profile = TimeProfile::constant_value(c.constant_um());
@@ -895,8 +910,8 @@ class SceneCompiler {
         const int species = m.find_species(tr.ligand);
         if (clamp >= 0 && species >= 0) {
           if (used[t])
-            errors_.push_back(at.at(where("ligand"), "ligand '" + tr.ligand +
-                                                         "' is both clamped and a species in the scene; keep one"));
+            errors_.push_back(at.at(where("ligand"),
+                                    "ligand '" + tr.ligand + "' is both clamped and a species in the scene; keep one"));
         } else if (clamp >= 0) {
           tr.ligand_source = LigandSource::kClamp;
           tr.ligand_index = clamp;
@@ -904,8 +919,8 @@ class SceneCompiler {
           const SpeciesDef& lig = m.species[static_cast<std::size_t>(species)];
           if (lig.membrane || lig.diffusion_um2_per_s <= 0) {
             if (used[t])
-              errors_.push_back(at.at(where("ligand"), "ligand '" + tr.ligand +
-                                                           "' must be a diffusing volume species or a clamp"));
+              errors_.push_back(
+                  at.at(where("ligand"), "ligand '" + tr.ligand + "' must be a diffusing volume species or a clamp"));
           } else {
             tr.ligand_source = LigandSource::kParticle;
             tr.ligand_index = species;
@@ -1062,8 +1077,8 @@ class SceneCompiler {
     msg << "at dt_s = " << m.dt_s << " s the reactants move an rms step sqrt(2 D dt) = " << step
         << " µm per step (D = " << d_sum << " µm²/s) and bind within " << sigma_um
         << " µm, more than a quarter of the geometry's smallest extent (" << 4 * limit
-        << " µm): the per-step reaction probabilities are meaningless; use dt_s ≤ "
-        << limit * limit / (2 * d_sum) << " s";
+        << " µm): the per-step reaction probabilities are meaningless; use dt_s ≤ " << limit * limit / (2 * d_sum)
+        << " s";
     error(at, msg.str());
     return false;
   }
@@ -1129,13 +1144,16 @@ class SceneCompiler {
       const bool membrane = m.species[static_cast<std::size_t>(def.species)].membrane;
       if (pr.where_case() == scene::Production::kCompartment) {
         def.compartment = m.geometry.find_compartment(pr.compartment());
-        if (membrane) error(field("compartment"), "'" + pr.species() + "' is a membrane species; produce it on a region");
+        if (membrane)
+          error(field("compartment"), "'" + pr.species() + "' is a membrane species; produce it on a region");
         else if (def.compartment < 0 || def.compartment == m.outer_compartment)
           error(field("compartment"), "no bounded compartment named '" + pr.compartment() + "'" + compartment_list(m));
       } else if (pr.where_case() == scene::Production::kRegion) {
         def.region = m.geometry.find_region(pr.region());
-        if (!membrane) error(field("region"), "'" + pr.species() + "' is a volume species; produce it in a compartment");
-        else if (def.region < 0) error(field("region"), "no region named '" + pr.region() + "'" + region_list(m));
+        if (!membrane)
+          error(field("region"), "'" + pr.species() + "' is a volume species; produce it in a compartment");
+        else if (def.region < 0)
+          error(field("region"), "no region named '" + pr.region() + "'" + region_list(m));
       } else {
         error({{"production", i}}, "say where: compartment: \"...\" or region: \"...\"");
       }
@@ -1151,8 +1169,9 @@ class SceneCompiler {
     for (const auto& r : m.releases) total += static_cast<unsigned __int128>(r.count) * r.times_s.size();
     if (total > m.max_molecules)
       error({{"simulation"}, {"max_molecules"}},
-            "the scene would create " + std::to_string(static_cast<unsigned long long>(
-                                            std::min<unsigned __int128>(total, 0xFFFFFFFFFFFFFFFFull))) +
+            "the scene would create " +
+                std::to_string(
+                    static_cast<unsigned long long>(std::min<unsigned __int128>(total, 0xFFFFFFFFFFFFFFFFull))) +
                 " molecules, more than max_molecules = " + std::to_string(m.max_molecules) +
                 "; lower the counts or raise the limit");
   }
@@ -1194,7 +1213,7 @@ class SceneCompiler {
   bool t_end_overridden_ = false;
   std::vector<std::unique_ptr<AgentFile>> agent_files_;
   std::vector<AgentOrigin> origins_;
-  std::vector<std::string> transition_releases_;  ///< per transition, in compile order
+  std::vector<std::string> transition_releases_;           ///< per transition, in compile order
   std::map<std::pair<int, int>, int> surface_class_seen_;  ///< (region, species) → surface_class index
   std::unique_ptr<SpatialGrid> grid_;
 };
@@ -1287,7 +1306,8 @@ std::string apply_assignment(pb::Message& scene, const FieldAssignment& a, std::
     }
     if (!f->is_repeated() && f->containing_oneof()) {
       const pb::FieldDescriptor* set = r->GetOneofFieldDescriptor(*m, f->containing_oneof());
-      if (set && set != f) return "'" + names[k] + "' is not used by this scene (it sets '" + set->name() + "' instead)";
+      if (set && set != f)
+        return "'" + names[k] + "' is not used by this scene (it sets '" + set->name() + "' instead)";
     }
     const std::string& v = a.value;
     errno = 0;
@@ -1299,8 +1319,10 @@ std::string apply_assignment(pb::Message& scene, const FieldAssignment& a, std::
         if (v.empty() || *end != '\0' || !std::isfinite(x) || std::isspace(static_cast<unsigned char>(v[0])))
           return "'" + v + "' is not a finite number";
         if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT) {
-          if (f->is_repeated()) r->SetRepeatedFloat(m, f, index, static_cast<float>(x));
-          else r->SetFloat(m, f, static_cast<float>(x));
+          if (f->is_repeated())
+            r->SetRepeatedFloat(m, f, index, static_cast<float>(x));
+          else
+            r->SetFloat(m, f, static_cast<float>(x));
         } else if (f->is_repeated()) {
           r->SetRepeatedDouble(m, f, index, x);
         } else {
@@ -1316,8 +1338,10 @@ std::string apply_assignment(pb::Message& scene, const FieldAssignment& a, std::
             (is32 && x > 0xFFFFFFFFull))
           return "'" + v + "' is not a whole number ≥ 0" + (is32 ? " below 2^32" : "") + " (the field is an integer)";
         if (is32) {
-          if (f->is_repeated()) r->SetRepeatedUInt32(m, f, index, static_cast<std::uint32_t>(x));
-          else r->SetUInt32(m, f, static_cast<std::uint32_t>(x));
+          if (f->is_repeated())
+            r->SetRepeatedUInt32(m, f, index, static_cast<std::uint32_t>(x));
+          else
+            r->SetUInt32(m, f, static_cast<std::uint32_t>(x));
         } else if (f->is_repeated()) {
           r->SetRepeatedUInt64(m, f, index, x);
         } else {
@@ -1333,8 +1357,10 @@ std::string apply_assignment(pb::Message& scene, const FieldAssignment& a, std::
             (is32 && (x > 0x7FFFFFFFll || x < -0x80000000ll)))
           return "'" + v + "' is not a whole number (the field is an integer)";
         if (is32) {
-          if (f->is_repeated()) r->SetRepeatedInt32(m, f, index, static_cast<std::int32_t>(x));
-          else r->SetInt32(m, f, static_cast<std::int32_t>(x));
+          if (f->is_repeated())
+            r->SetRepeatedInt32(m, f, index, static_cast<std::int32_t>(x));
+          else
+            r->SetInt32(m, f, static_cast<std::int32_t>(x));
         } else if (f->is_repeated()) {
           r->SetRepeatedInt64(m, f, index, x);
         } else {

@@ -12,8 +12,8 @@ SweepAxis parse_sweep_axis(const std::string& text) {
     const auto c = a.value.find(',', i);
     std::string v = a.value.substr(i, c == std::string::npos ? std::string::npos : c - i);
     if (v.empty())
-      throw InputError(Diagnostic{"", 0, 0, a.path,
-                                  "empty value in --sweep " + text + " (expected FIELD=v1,v2,... with no empty entries)"});
+      throw InputError(Diagnostic{
+          "", 0, 0, a.path, "empty value in --sweep " + text + " (expected FIELD=v1,v2,... with no empty entries)"});
     axis.values.push_back(std::move(v));
     if (c == std::string::npos) break;
     i = c + 1;

@@ -32,12 +32,12 @@ enum class LigandSource : std::uint8_t { kNone, kClamp, kParticle, kAbsent };
 
 struct AgentTransitionDef {
   int from = 0, to = 0;
-  double rate = 0;                  ///< 1/s, or 1/(µM·s) when there is a ligand
-  std::string ligand;               ///< "" = first order
+  double rate = 0;     ///< 1/s, or 1/(µM·s) when there is a ligand
+  std::string ligand;  ///< "" = first order
   LigandSource ligand_source = LigandSource::kNone;
-  int ligand_index = -1;            ///< clamp index (kClamp) or volume species index (kParticle)
-  double voltage_per_mV = 0;        ///< k(V) = k(0)·exp(voltage_per_mV · V)
-  int releases_species = -1;        ///< volume species given back on this transition; -1 none
+  int ligand_index = -1;      ///< clamp index (kClamp) or volume species index (kParticle)
+  double voltage_per_mV = 0;  ///< k(V) = k(0)·exp(voltage_per_mV · V)
+  int releases_species = -1;  ///< volume species given back on this transition; -1 none
 };
 
 struct AgentStateDef {
@@ -139,9 +139,9 @@ struct Model {
   std::uint64_t seed = 1;
   double grid_cell_um = 0;  ///< 0 = choose automatically
   std::uint64_t max_molecules = 10'000'000;
-  int outer_compartment = -1;  ///< the unbounded compartment, closed by the world box
-  int world_box_region = -1;   ///< region id of the world box's faces (no triangles)
-  double world_padding_um = 0; ///< free space around the meshes; 0 = two grid cells
+  int outer_compartment = -1;   ///< the unbounded compartment, closed by the world box
+  int world_box_region = -1;    ///< region id of the world box's faces (no triangles)
+  double world_padding_um = 0;  ///< free space around the meshes; 0 = two grid cells
 
   double counts_interval_s = 1e-5;
   double frame_interval_s = 1e-4;

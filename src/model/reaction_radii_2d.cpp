@@ -347,18 +347,17 @@ std::string rate_reproduction_warning_2d(double k_um2_per_s, double d_sum_um2_pe
   if (sensitivity <= 0.05) return {};
   const double r_used = std::max(outer_radius_um, sigma_b + kSpan * s);
   char buf[1400];
-  std::snprintf(
-      buf, sizeof buf,
-      "2D rate k = %.4g um^2/s with D = %.4g um^2/s is diffusion-influenced: k/(2 pi D) = %.3g > 0.05. "
-      "It needs binding radius sigma_b = %.4g um = %.3g x the rms step s = sqrt(2 D dt) = %.4g um "
-      "(dt = %.4g s), calibrated with the bulk density restored at R_out = %.4g um. In 2D such a rate is "
-      "not a constant: the rate a simulation shows depends on the density / domain size, "
-      "d ln k / d ln R_out = -%.3g (the rate changes by a factor %.3g when R_out doubles), and in an "
-      "unbounded plane it decays like 1/ln t. Reducing dt does not help (sigma_b/s depends only on k/D). "
-      "Pass outer_radius_um matching the simulated density (outer_radius_for_area_2d) and check the "
-      "rate in the simulation.",
-      k_um2_per_s, d_sum_um2_per_s, sensitivity, sigma_b, sigma_b / s, s, dt_s, r_used, sensitivity,
-      1 / (1 + sensitivity * std::log(2.0)));
+  std::snprintf(buf, sizeof buf,
+                "2D rate k = %.4g um^2/s with D = %.4g um^2/s is diffusion-influenced: k/(2 pi D) = %.3g > 0.05. "
+                "It needs binding radius sigma_b = %.4g um = %.3g x the rms step s = sqrt(2 D dt) = %.4g um "
+                "(dt = %.4g s), calibrated with the bulk density restored at R_out = %.4g um. In 2D such a rate is "
+                "not a constant: the rate a simulation shows depends on the density / domain size, "
+                "d ln k / d ln R_out = -%.3g (the rate changes by a factor %.3g when R_out doubles), and in an "
+                "unbounded plane it decays like 1/ln t. Reducing dt does not help (sigma_b/s depends only on k/D). "
+                "Pass outer_radius_um matching the simulated density (outer_radius_for_area_2d) and check the "
+                "rate in the simulation.",
+                k_um2_per_s, d_sum_um2_per_s, sensitivity, sigma_b, sigma_b / s, s, dt_s, r_used, sensitivity,
+                1 / (1 + sensitivity * std::log(2.0)));
   return buf;
 }
 

@@ -56,8 +56,7 @@ double binding_radius_2d(double k_um2_per_s, double d_sum_um2_per_s, double dt_s
 /// The 2D rate constant k (µm²/s) that binding radius sigma_um produces (forward map of
 /// binding_radius_2d). Strictly increasing in sigma_um; k → π σ²/dt for σ ≪ s. ~1e-12 relative
 /// accuracy for σ/s up to 1e4 (~1e-9 at 1e6). Cost: one rdf solve, 0.15–0.55 ms.
-double rate_for_binding_radius_2d(double sigma_um, double d_sum_um2_per_s, double dt_s,
-                                  double outer_radius_um = 0);
+double rate_for_binding_radius_2d(double sigma_um, double d_sum_um2_per_s, double dt_s, double outer_radius_um = 0);
 
 /// Radii for a reversible A + B ⇌ C in 2D.
 struct ReversibleRadii2d {

@@ -101,8 +101,8 @@ void sample_runs(Model model, int runs, std::uint64_t seed, double first, double
 /// transitions matter within the simulated time; see that test.
 double generic_concentration(const std::string& ligand) {
   static const std::map<std::string, double> table{
-      {"glutamate", 30},  {"Mg", 100},     {"ketamine", 10},     {"memantine", 10},
-      {"abp688", 0.002},  {"BDNF", 0.001}, {"CaM_Ca2N", 0.03},   {"eEF2K_active", 0.006}};
+      {"glutamate", 30}, {"Mg", 100},     {"ketamine", 10},   {"memantine", 10},
+      {"abp688", 0.002}, {"BDNF", 0.001}, {"CaM_Ca2N", 0.03}, {"eEF2K_active", 0.006}};
   const auto it = table.find(ligand);
   return it == table.end() ? 1.0 : it->second;
 }
@@ -133,8 +133,7 @@ bool has_suffix(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-TEST_CASE("every scheme in agents/ follows P(t) = P(0) exp(Qt) of its own rate matrix" *
-          doctest::test_suite("stat")) {
+TEST_CASE("every scheme in agents/ follows P(t) = P(0) exp(Qt) of its own rate matrix" * doctest::test_suite("stat")) {
   // Stochastic test. Theory: N independent agents, all starting in the type's first
   // state, so the count in state i at time t is Binomial(N, p_i(t)) exactly, with
   // p(t) = e_0·exp(Q·t) (Q from the compiled type, all ligands clamped, V = −70 mV).
@@ -150,8 +149,8 @@ TEST_CASE("every scheme in agents/ follows P(t) = P(0) exp(Qt) of its own rate m
   // files, P(any false failure) is a few % for an arbitrary seed; the seed is fixed,
   // so the outcome is deterministic.
   // Clamps (µM): glutamate 30 (≈ 10× the NMDAR EC50; AMPARs reach the doubly
-  // liganded and desensitized states, yet C0 stays common enough to internalize); Mg 100 (Mg/K_Mg(−70) ≈ 3: blocked and unblocked open NMDARs both common;
-  // 1 mM would slow drug entry 10-fold); ketamine 10, memantine 10 (≈ 10× IC50, so
+  // liganded and desensitized states, yet C0 stays common enough to internalize); Mg 100 (Mg/K_Mg(−70) ≈ 3: blocked and
+  // unblocked open NMDARs both common; 1 mM would slow drug entry 10-fold); ketamine 10, memantine 10 (≈ 10× IC50, so
   // drug states fill within the event budget); abp688 0.002, BDNF 0.001 (≈ K_d);
   // CaM_Ca2N 0.03 (≈ half-activation of eEF2K); eEF2K_active 0.006 (p-eEF2 ≈ 80 %);
   // any other ligand 1.
@@ -200,7 +199,8 @@ TEST_CASE("every scheme in agents/ follows P(t) = P(0) exp(Qt) of its own rate m
       events += n * t_max * (q0 + event_rate(p)) / 2;
       for (;;) {
         double dist = 0;
-        for (int i = 0; i < ns && !pi.empty(); ++i) dist += std::fabs(p[static_cast<std::size_t>(i)] - pi[static_cast<std::size_t>(i)]);
+        for (int i = 0; i < ns && !pi.empty(); ++i)
+          dist += std::fabs(p[static_cast<std::size_t>(i)] - pi[static_cast<std::size_t>(i)]);
         if (!pi.empty() && dist < 0.01) break;
         const std::vector<double> next = propagate(q, p, t_max);
         const double more = n * t_max * (event_rate(p) + event_rate(next)) / 2;
@@ -267,8 +267,9 @@ TEST_CASE("every scheme in agents/ follows P(t) = P(0) exp(Qt) of its own rate m
       std::string unvisited;
       for (int i = 0; i < ns; ++i)
         if (peak[static_cast<std::size_t>(i)] < 1) unvisited += " " + type.states[static_cast<std::size_t>(i)].name;
-      std::printf("[agent P(t)] %s: largest |n − N·p| / tolerance %.2f (%s); states with expected count < 1 at all times:%s\n",
-                  type.name.c_str(), worst_z, worst.c_str(), unvisited.empty() ? " none" : unvisited.c_str());
+      std::printf(
+          "[agent P(t)] %s: largest |n − N·p| / tolerance %.2f (%s); states with expected count < 1 at all times:%s\n",
+          type.name.c_str(), worst_z, worst.c_str(), unvisited.empty() ? " none" : unvisited.c_str());
     }
   }
   CHECK(files >= 6);
@@ -397,10 +398,9 @@ TEST_CASE("NMDAR ketamine and memantine: steady-state block of open channels at 
   std::uint64_t seed = 301;
   for (const Drug& d : drugs) {
     const auto w0 = std::chrono::steady_clock::now();
-    const LoadedScene scene =
-        load_scene_text(dir, "drug.pbtxt",
-                        box_scene(kNmdarFile, {"NMDAR"}, n_per_run, d.t_end, seed,
-                                  {{"glutamate", 1000}, {"Mg", 0}, {d.name, d.ic50_uM}}, -70));
+    const LoadedScene scene = load_scene_text(dir, "drug.pbtxt",
+                                              box_scene(kNmdarFile, {"NMDAR"}, n_per_run, d.t_end, seed,
+                                                        {{"glutamate", 1000}, {"Mg", 0}, {d.name, d.ic50_uM}}, -70));
     const Model& model = scene.model;
     const AgentTypeDef& type = model.agent_types[0];
     const std::string suffix = d.suffix;
@@ -427,9 +427,10 @@ TEST_CASE("NMDAR ketamine and memantine: steady-state block of open channels at 
       b[j] += in_open[static_cast<std::size_t>(s)] + in_blocked[static_cast<std::size_t>(s)];
     });
     const Ratio r = ratio_estimate(a, b);
-    std::printf("[NMDAR %s] %.2f uM, Mg-free, -70 mV: blocked fraction of open channels %.2f ± %.2f %% (window "
-                "expectation %.2f %%, steady state %.2f %%, target 50 %%) (%.2f s)\n",
-                d.name, d.ic50_uM, 100 * r.value, 100 * r.se, 100 * b_window, 100 * b_pi, elapsed_s(w0));
+    std::printf(
+        "[NMDAR %s] %.2f uM, Mg-free, -70 mV: blocked fraction of open channels %.2f ± %.2f %% (window "
+        "expectation %.2f %%, steady state %.2f %%, target 50 %%) (%.2f s)\n",
+        d.name, d.ic50_uM, 100 * r.value, 100 * r.se, 100 * b_window, 100 * b_pi, elapsed_s(w0));
     CHECK(std::fabs(b_pi - 0.5) < 0.01);
     CHECK(std::fabs(b_window - b_pi) < 0.5 * r.se);
     INFO("stochastic test: " << d.name << " block " << r.value << " ± " << r.se << " vs " << b_window);
@@ -514,10 +515,10 @@ TEST_CASE("resting NMDARs in 1 mM Mg2+ with minis: ketamine blocks far more than
     });
     REQUIRE(total == n);
     frac[k] = static_cast<double>(count) / n;
-    std::printf("[NMDAR at rest] %-9s %5.2f uM (10x IC50): drug-bound after %g s of 5 Hz minis: %5.2f %% (%d of %d), "
-                "scheme %5.2f %%; at 1x IC50 the scheme gives %.3f %% (%.2f s)\n",
-                d.name, 10 * d.ic50_uM, t_end, 100 * frac[k], count, n, 100 * theory[k], 100 * theory_1x[k],
-                elapsed_s(w0));
+    std::printf(
+        "[NMDAR at rest] %-9s %5.2f uM (10x IC50): drug-bound after %g s of 5 Hz minis: %5.2f %% (%d of %d), "
+        "scheme %5.2f %%; at 1x IC50 the scheme gives %.3f %% (%.2f s)\n",
+        d.name, 10 * d.ic50_uM, t_end, 100 * frac[k], count, n, 100 * theory[k], 100 * theory_1x[k], elapsed_s(w0));
     const double se = std::sqrt(n * theory[k] * (1 - theory[k]));
     INFO("stochastic test: " << d.name << ": " << count << " of " << n << " bound vs N·p = " << n * theory[k] << " ± "
                              << se);
@@ -592,7 +593,8 @@ TEST_CASE("collision binding: membrane receptors bind a diffusing ligand at kon,
   const int partition = m.geometry.find_region("partition");
   REQUIRE(right >= 0);
   REQUIRE(partition >= 0);
-  m.placements.push_back({0, static_cast<std::uint64_t>(n_glutamate), PlacementDef::Where::kCompartment, right, {}, -1});
+  m.placements.push_back(
+      {0, static_cast<std::uint64_t>(n_glutamate), PlacementDef::Where::kCompartment, right, {}, -1});
   m.placements.push_back({1, static_cast<std::uint64_t>(n_receptors), PlacementDef::Where::kRegion, -1, {}, partition});
   m.count_species = {0, 1};
 
@@ -621,11 +623,12 @@ TEST_CASE("collision binding: membrane receptors bind a diffusing ligand at kon,
   REQUIRE(total == n_receptors);
   const double f = static_cast<double>(bound) / n_receptors;
   const double se = std::sqrt(f_theory * (1 - f_theory) / n_receptors);
-  std::printf("[collision binding] D %g um2/s, dt %g s, r %g um, kon %g /uM/s, c0 %.1f uM: p per hit %.3e; "
-              "bound after %g ms %.3f ± %.3f vs mass action %.3f (1 - exp(-kon c0 T) = %.3f); "
-              "%llu captures, %zu glutamate left (%.2f s)\n",
-              d_glu, dt, r_capture, kon, c0_uM, p_hit, 1e3 * t_end, f, se, f_theory, f_naive,
-              static_cast<unsigned long long>(sim.stats().captures), sim.world().volume.size(), elapsed_s(w0));
+  std::printf(
+      "[collision binding] D %g um2/s, dt %g s, r %g um, kon %g /uM/s, c0 %.1f uM: p per hit %.3e; "
+      "bound after %g ms %.3f ± %.3f vs mass action %.3f (1 - exp(-kon c0 T) = %.3f); "
+      "%llu captures, %zu glutamate left (%.2f s)\n",
+      d_glu, dt, r_capture, kon, c0_uM, p_hit, 1e3 * t_end, f, se, f_theory, f_naive,
+      static_cast<unsigned long long>(sim.stats().captures), sim.world().volume.size(), elapsed_s(w0));
   CHECK(sim.stats().captures == static_cast<std::uint64_t>(bound));
   CHECK(sim.world().volume.size() == static_cast<std::size_t>(n_glutamate - bound));
   INFO("stochastic test: bound fraction " << f << " vs " << f_theory << " ± " << se);

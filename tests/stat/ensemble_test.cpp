@@ -127,8 +127,7 @@ void check_immigration_death(const std::vector<std::size_t>& rows) {
 }
 }  // namespace
 
-TEST_CASE("immigration-death ensemble: mean and variance follow the Poisson solution" *
-          doctest::test_suite("stat")) {
+TEST_CASE("immigration-death ensemble: mean and variance follow the Poisson solution" * doctest::test_suite("stat")) {
   // Theory: A(t) ~ Poisson(m), m = (k1/k2)(1 − e^(−k2 t)), so mean = variance = m
   // and μ4 = m + 3m². Scene: tests/e2e/scenes/immigration_death.pbtxt (k1 = 2000 /s,
   // k2 = 200 /s, A does not diffuse, so the run is purely event-driven), checked at

@@ -10,7 +10,6 @@
 using namespace spinesim;
 using namespace spinesim::testing;
 
-
 TEST_CASE("volume MSD in free 3D space is 6 D t" * doctest::test_suite("stat")) {
   // Stochastic test. Theory: each axis displacement ~ N(0, 2Dt), so r² has mean 6Dt
   // and variance 6(2Dt)²; the relative SE of the sample mean is sqrt(2/(3N)).

@@ -15,7 +15,6 @@
 using namespace spinesim;
 using namespace spinesim::testing;
 
-
 TEST_CASE("no leaks: parametric spine with cleft, 1.2e7 molecule-steps") {
   SpineParams p;
   p.cleft = true;

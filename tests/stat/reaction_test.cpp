@@ -26,8 +26,8 @@ constexpr double kPiD = 3.14159265358979323846;
 
 /// Closed box [0,L]³ (compartment "box", reflective walls) holding volume species
 /// (name, D in µm²/s); dt, t_end and seed as given.
-Model box_model(double side_um, const std::vector<std::pair<std::string, double>>& species, double dt,
-                double t_end, std::uint64_t seed) {
+Model box_model(double side_um, const std::vector<std::pair<std::string, double>>& species, double dt, double t_end,
+                std::uint64_t seed) {
   Geometry g;
   g.add_surface(box_mesh(side_um, side_um, side_um), "box", "box", "box", "extracellular");
   Model m = single_species_model(std::move(g), species[0].first, false, species[0].second, dt, seed);
@@ -44,7 +44,9 @@ Model box_model(double side_um, const std::vector<std::pair<std::string, double>
   return m;
 }
 
-int box_compartment(const Model& m) { return m.geometry.find_compartment("box"); }
+int box_compartment(const Model& m) {
+  return m.geometry.find_compartment("box");
+}
 
 void place_uniform(Model& m, int species, std::uint64_t count) {
   m.placements.push_back({species, count, PlacementDef::Where::kCompartment, box_compartment(m), {}, -1});
@@ -76,7 +78,9 @@ class CountObserver final : public Observer {
 
 /// Kolmogorov–Smirnov critical value of sup|F_n − F| at level α = 0.001 for n
 /// samples (asymptotic c(α) = sqrt(−ln(α/2)/2) = 1.9495, with Stephens' small-n factor).
-double ks_critical_001(double n) { return 1.9495 / (std::sqrt(n) + 0.12 + 0.11 / std::sqrt(n)); }
+double ks_critical_001(double n) {
+  return 1.9495 / (std::sqrt(n) + 0.12 + 0.11 / std::sqrt(n));
+}
 
 /// KS distance between the empirical CDF of N exponential(k) waiting times, known
 /// only at the observation times (F_n(t) = 1 − survivors(t)/N), and 1 − exp(−k t).
@@ -182,7 +186,8 @@ TEST_CASE("competing A -> nothing and A -> B + C: branching counts and product p
   split.unbinding_radius_um = sigma_u;
   m.reactions = {decay, split};
   const Vec3 centre{0.5, 0.5, 0.5};
-  m.placements.push_back({0, static_cast<std::uint64_t>(n), PlacementDef::Where::kPoint, box_compartment(m), centre, -1});
+  m.placements.push_back(
+      {0, static_cast<std::uint64_t>(n), PlacementDef::Where::kPoint, box_compartment(m), centre, -1});
   Simulator sim(m, std::make_unique<SerialStepper>());
   sim.run();
   const VolumeMolecules& v = sim.world().volume;
@@ -392,8 +397,8 @@ std::vector<double> equilibrium_distribution(int n_a, int n_b, double kon_over_v
   std::vector<double> logw(static_cast<std::size_t>(c_max) + 1);
   double top = -1e300;
   for (int c = 0; c <= c_max; ++c) {
-    logw[static_cast<std::size_t>(c)] = c * std::log(kon_over_v_koff) - std::lgamma(c + 1.0) -
-                                        std::lgamma(n_a - c + 1.0) - std::lgamma(n_b - c + 1.0);
+    logw[static_cast<std::size_t>(c)] =
+        c * std::log(kon_over_v_koff) - std::lgamma(c + 1.0) - std::lgamma(n_a - c + 1.0) - std::lgamma(n_b - c + 1.0);
     top = std::max(top, logw[static_cast<std::size_t>(c)]);
   }
   double sum = 0;
@@ -510,11 +515,11 @@ TEST_CASE("A + B <=> C equilibrium: mean and variance of #C against the exact st
   const double d2 = (r2.mean - r2.exact_mean) / r2.exact_var, se2 = r2.mean_se / r2.exact_var;
   const double bulk = 2 * d2 - d1, se_bulk = std::sqrt(4 * se2 * se2 + se1 * se1);
   INFO("stochastic test: L = 1: mean #C " << r1.mean << " vs exact " << r1.exact_mean << " (SE " << r1.mean_se
-                                          << "), variance " << r1.var << " vs " << r1.exact_var << " (SE "
-                                          << r1.var_se << ")");
+                                          << "), variance " << r1.var << " vs " << r1.exact_var << " (SE " << r1.var_se
+                                          << ")");
   INFO("stochastic test: L = 2: mean #C " << r2.mean << " vs exact " << r2.exact_mean << " (SE " << r2.mean_se
-                                          << "), variance " << r2.var << " vs " << r2.exact_var << " (SE "
-                                          << r2.var_se << ")");
+                                          << "), variance " << r2.var << " vs " << r2.exact_var << " (SE " << r2.var_se
+                                          << ")");
   INFO("stochastic test: relative K error d(1) = " << d1 << " +- " << se1 << ", d(2) = " << d2 << " +- " << se2
                                                    << ", extrapolated bulk " << bulk << " +- " << se_bulk);
   CHECK(std::fabs(bulk) < 4 * se_bulk);

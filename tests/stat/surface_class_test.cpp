@@ -79,7 +79,8 @@ TEST_CASE("a transparent partition splits molecules by volume, with correct labe
   CHECK(std::fabs(fraction - 0.5) < 4 * std::sqrt(0.25 / 10000.0));
   // Index (region·S + species)·2 + direction; one species, so region·2 + direction.
   const auto partition = static_cast<std::size_t>(m.geometry.find_region("partition"));
-  const std::uint64_t into_left = sim.world().crossed[2 * partition], into_right = sim.world().crossed[2 * partition + 1];
+  const std::uint64_t into_left = sim.world().crossed[2 * partition],
+                      into_right = sim.world().crossed[2 * partition + 1];
   INFO("crossings right→left " << into_left << ", left→right " << into_right);
   CHECK(into_left > 10000);
   // Net flux left → right equals the molecules now on the right.

@@ -54,7 +54,9 @@ inline LoadedScene load_scene_text(const TempDir& dir, const std::string& name, 
 }
 
 /// The repository's agents/ directory.
-inline std::filesystem::path agents_dir() { return std::filesystem::path(SPINESIM_SOURCE_DIR) / "agents"; }
+inline std::filesystem::path agents_dir() {
+  return std::filesystem::path(SPINESIM_SOURCE_DIR) / "agents";
+}
 
 /// Calls a function at every output time of a run.
 class SamplingObserver final : public Observer {
@@ -85,10 +87,14 @@ struct RateMatrix {
 inline double clamped_rate(const Model& m, const AgentTransitionDef& tr, double t) {
   double k = tr.rate;
   switch (tr.ligand_source) {
-    case LigandSource::kNone: break;
-    case LigandSource::kClamp: k *= m.clamps[static_cast<std::size_t>(tr.ligand_index)].profile.at(t); break;
+    case LigandSource::kNone:
+      break;
+    case LigandSource::kClamp:
+      k *= m.clamps[static_cast<std::size_t>(tr.ligand_index)].profile.at(t);
+      break;
     case LigandSource::kParticle:
-    case LigandSource::kAbsent: return 0;
+    case LigandSource::kAbsent:
+      return 0;
   }
   if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * m.membrane_potential_mV.at(t));
   return k;
@@ -137,7 +143,8 @@ inline std::vector<double> propagate(const RateMatrix& r, std::vector<double> p,
     double w = std::exp(-lh);
     for (int i = 0; i < n; ++i) acc[static_cast<std::size_t>(i)] = w * v[static_cast<std::size_t>(i)];
     for (int k = 1; !(k > lh + 1 && w * (k + 1) / (k + 1 - lh) < 1e-16); ++k) {
-      for (int i = 0; i < n; ++i) next[static_cast<std::size_t>(i)] = v[static_cast<std::size_t>(i)] * diag[static_cast<std::size_t>(i)];
+      for (int i = 0; i < n; ++i)
+        next[static_cast<std::size_t>(i)] = v[static_cast<std::size_t>(i)] * diag[static_cast<std::size_t>(i)];
       for (const Edge& e : edges) next[static_cast<std::size_t>(e.to)] += v[static_cast<std::size_t>(e.from)] * e.w;
       v.swap(next);
       w *= lh / k;

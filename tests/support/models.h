@@ -98,9 +98,9 @@ inline Geometry split_box() {
     quad(v(x, 0, 0), v(x, 1, 0), v(x + 1, 1, 0), v(x + 1, 0, 0), wall, outside, inside);  // z = 0, normal −z
     quad(v(x, 0, 1), v(x + 1, 0, 1), v(x + 1, 1, 1), v(x, 1, 1), wall, outside, inside);  // z = 1, normal +z
   }
-  quad(v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0), wall, outside, left);        // x = 0, normal −x
-  quad(v(2, 0, 0), v(2, 1, 0), v(2, 1, 1), v(2, 0, 1), wall, outside, right);       // x = 2, normal +x
-  quad(v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1), partition, right, left);     // x = 1, normal +x
+  quad(v(0, 0, 0), v(0, 0, 1), v(0, 1, 1), v(0, 1, 0), wall, outside, left);     // x = 0, normal −x
+  quad(v(2, 0, 0), v(2, 1, 0), v(2, 1, 1), v(2, 0, 1), wall, outside, right);    // x = 2, normal +x
+  quad(v(1, 0, 0), v(1, 1, 0), v(1, 1, 1), v(1, 0, 1), partition, right, left);  // x = 1, normal +x
   return g;
 }
 

@@ -39,8 +39,12 @@ class ForkJoinOrder {
 
  private:
 #ifdef SPINESIM_TSAN
-  void annotate_release() { __tsan_release(this); }
-  void annotate_acquire() { __tsan_acquire(this); }
+  void annotate_release() {
+    __tsan_release(this);
+  }
+  void annotate_acquire() {
+    __tsan_acquire(this);
+  }
 #else
   void annotate_release() {}
   void annotate_acquire() {}
@@ -84,21 +88,23 @@ class TbbStepper final : public Stepper {
       const std::size_t n = w.volume.size();
       const std::size_t blocks = (n + kVolumeBlock - 1) / kVolumeBlock;
       order.fork();
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, kGrainBlocks),
-                        [&](const tbb::blocked_range<std::size_t>& r) {
-                          order.task_begin();
-                          step_volume_range(ctx, w, scratch_, tallies.local(), r.begin() * kVolumeBlock,
-                                            std::min(n, r.end() * kVolumeBlock));
-                          order.task_end();
-                        },
-                        tbb::simple_partitioner());
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, w.membrane.size(), 1024),
-                        [&](const tbb::blocked_range<std::size_t>& r) {
-                          order.task_begin();
-                          step_membrane_range(ctx, w, r.begin(), r.end());
-                          order.task_end();
-                        },
-                        tbb::simple_partitioner());
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, blocks, kGrainBlocks),
+          [&](const tbb::blocked_range<std::size_t>& r) {
+            order.task_begin();
+            step_volume_range(ctx, w, scratch_, tallies.local(), r.begin() * kVolumeBlock,
+                              std::min(n, r.end() * kVolumeBlock));
+            order.task_end();
+          },
+          tbb::simple_partitioner());
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, w.membrane.size(), 1024),
+          [&](const tbb::blocked_range<std::size_t>& r) {
+            order.task_begin();
+            step_membrane_range(ctx, w, r.begin(), r.end());
+            order.task_end();
+          },
+          tbb::simple_partitioner());
     });
     order.join();
     for (const auto& t : tallies) t.add_to(total.absorbed, total.crossed);

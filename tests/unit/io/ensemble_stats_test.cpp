@@ -44,7 +44,9 @@ reaction { reactant: "A" rate_per_s: 200 }
 release { species: "A" count: 5 at { x_um: 0.5 y_um: 0.5 z_um: 0.5 } time_s: 0.001 time_s: 0.002 }
 )";
 
-std::string first_message(const InputError& e) { return e.diagnostics().at(0).format(); }
+std::string first_message(const InputError& e) {
+  return e.diagnostics().at(0).format();
+}
 
 }  // namespace
 

@@ -313,8 +313,9 @@ TEST_CASE("binary PLY, little- and big-endian, read exactly") {
 
 TEST_CASE("PLY data that would crash VTK's reader is an input error") {
   const auto file = std::filesystem::temp_directory_path() / "spinesim_bad_data.ply";
-  std::ofstream(file, std::ios::binary) << "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
-                                           "property float z\nelement face 1\nproperty list uchar int vertex_indices\n"
-                                           "end_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n";
+  std::ofstream(file, std::ios::binary)
+      << "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+         "property float z\nelement face 1\nproperty list uchar int vertex_indices\n"
+         "end_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n";
   CHECK_THROWS_WITH_AS(read_surface_mesh(file), doctest::Contains("a face uses vertex 7 of 3"), InputError);
 }

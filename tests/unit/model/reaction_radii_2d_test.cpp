@@ -6,9 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -154,7 +154,7 @@ TEST_CASE("2D reversible radii: round trip and geminate probability") {
 
 TEST_CASE("2D warning: empty when activation-limited, explains domain dependence otherwise") {
   const double d = 0.15, dt = 1e-5;
-  CHECK(rate_reproduction_warning_2d(0.01, d, dt).empty());  // k/(2πD) ≈ 0.011
+  CHECK(rate_reproduction_warning_2d(0.01, d, dt).empty());        // k/(2πD) ≈ 0.011
   const std::string w = rate_reproduction_warning_2d(0.5, d, dt);  // k/(2πD) ≈ 0.53
   CHECK(w.find("diffusion-influenced") != std::string::npos);
   CHECK(w.find("density") != std::string::npos);
@@ -215,8 +215,7 @@ TEST_CASE("2D Monte-Carlo: Brownian-dynamics pairs in a periodic square reproduc
   // Rate per pair per step = k·dt/L²  ⇒  k = events·L²/(pairs·steps·dt).
   const double k_mc = static_cast<double>(events) * L * L / (static_cast<double>(kPairs) * kSteps * dt);
   const double rel_sd = 1 / std::sqrt(static_cast<double>(events));  // Poisson counting error
-  MESSAGE("MC k = " << k_mc << ", theory " << k_theory << ", events " << events << ", 1 SD " << rel_sd * 100
-                    << " %");
+  MESSAGE("MC k = " << k_mc << ", theory " << k_theory << ", events " << events << ", 1 SD " << rel_sd * 100 << " %");
   CHECK(events > 3000);
   // Tolerance: 4 Poisson standard deviations (~6 % here; the agreement found with 100x the
   // statistics, for σ_b/s = 0.3–3 and L/s = 42–200, is 0.2–0.4 %).

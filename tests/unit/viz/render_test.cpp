@@ -2,13 +2,15 @@
 // suite "render_scene" (needs an X server: run under xvfb-run -a), a fixed tiny
 // scene rendered and checked for size, colours and against a committed reference
 // image, plus plot and movie.
+#include "viz/render.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkPNGReader.h>
-#include <vtkPointData.h>
 #include <vtkPNGWriter.h>
+#include <vtkPointData.h>
 #include <vtkUnsignedCharArray.h>
 
 #include <array>
@@ -24,10 +26,10 @@
 #include "core/error.h"
 #include "engine/snapshot.h"
 #include "geometry/geometry.h"
+#include "support/temp_dir.h"
 #include "viz/movie.h"
 #include "viz/palette.h"
 #include "viz/plot.h"
-#include "viz/render.h"
 #include "viz/vtk_export.h"
 
 namespace fs = std::filesystem;
@@ -35,18 +37,8 @@ using namespace spinesim;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / ("spinesim_render_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("spinesim_render") {}
 };
 
 std::string slurp(const fs::path& p) {
@@ -154,8 +146,8 @@ int count_shaded(const Image& img, const Rgb& c) {
 
 TEST_SUITE("palette") {
   TEST_CASE("state colours: closed by type, open yellow, blocked one hue per blocker") {
-    const std::vector<std::string> names = {"",          "NMDAR:C0",    "NMDAR:C1",     "NMDAR:O1",   "NMDAR:C0_Mg",
-                                            "NMDAR:O1_Mg", "NMDAR:C0_Ket", "AMPAR:C0", "AMPAR:O"};
+    const std::vector<std::string> names = {
+        "", "NMDAR:C0", "NMDAR:C1", "NMDAR:O1", "NMDAR:C0_Mg", "NMDAR:O1_Mg", "NMDAR:C0_Ket", "AMPAR:C0", "AMPAR:O"};
     const auto c = state_colors(names);
     REQUIRE(c.size() == names.size());
     // Open states are yellow-ish (red and green high, blue low).
@@ -164,10 +156,10 @@ TEST_SUITE("palette") {
       CHECK(c[i][1] > 0.7);
       CHECK(c[i][2] < 0.3);
     }
-    CHECK(c[1] != c[2]);  // closed states of one type differ in lightness
-    CHECK(c[1] != c[7]);  // types differ
-    CHECK(c[4] != c[6]);  // Mg and ketamine blocks differ
-    CHECK(c[4] != c[5]);  // open-blocked is lighter than closed-blocked
+    CHECK(c[1] != c[2]);              // closed states of one type differ in lightness
+    CHECK(c[1] != c[7]);              // types differ
+    CHECK(c[4] != c[6]);              // Mg and ketamine blocks differ
+    CHECK(c[4] != c[5]);              // open-blocked is lighter than closed-blocked
     CHECK(state_colors(names) == c);  // a function of the table alone
     CHECK(state_part("NMDAR:C0_Mg") == "C0_Mg");
     CHECK(state_part("plain") == "plain");
@@ -219,12 +211,11 @@ TEST_SUITE("render_scene") {
     MESSAGE("psd pixels: ", psd);
     CHECK(psd > 320 * 240 / 6);
     const auto states = state_colors(kStates, {{"NMDAR", species_color(2)}});
-    const std::vector<std::pair<std::string, std::pair<Rgb, int>>> expected = {
-        {"glutamate", {species_color(0), 4}},
-        {"calcium", {species_color(1), 4}},
-        {"NMDAR:C0", {states[1], 2}},
-        {"NMDAR:O1", {states[2], 1}},
-        {"NMDAR:C0_Mg", {states[3], 1}}};
+    const std::vector<std::pair<std::string, std::pair<Rgb, int>>> expected = {{"glutamate", {species_color(0), 4}},
+                                                                               {"calcium", {species_color(1), 4}},
+                                                                               {"NMDAR:C0", {states[1], 2}},
+                                                                               {"NMDAR:O1", {states[2], 1}},
+                                                                               {"NMDAR:C0_Mg", {states[3], 1}}};
     for (const auto& [name, spec] : expected) {
       const int n = count_shaded(img, spec.first);
       MESSAGE(name, " pixels: ", n);

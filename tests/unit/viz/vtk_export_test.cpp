@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "engine/snapshot.h"
 #include "geometry/geometry.h"
+#include "support/temp_dir.h"
 #include "viz/render.h"
 
 namespace fs = std::filesystem;
@@ -35,17 +36,8 @@ using namespace spinesim;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / ("spinesim_viz_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("spinesim_viz") {}
 };
 
 std::string slurp(const fs::path& p) {
