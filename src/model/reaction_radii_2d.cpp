@@ -14,10 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "model/detail/gauss_legendre.h"
+
 namespace spinesim {
 namespace {
 
-constexpr double kPi = std::numbers::pi;
 // Near-field grid [σ, σ + kSpan] (units of s). The kernel is < e^{-40} beyond 9 s and the rdf's
 // deviation from the harmonic far field decays within a few s of σ.
 constexpr double kSpan = 10.0;
@@ -71,30 +72,7 @@ double kernel(double r, double rho) {
   return rho * std::exp(-0.5 * d * d) * bessel_i0e(r * rho);
 }
 
-struct GaussLegendre {
-  std::vector<double> t, w;
-  explicit GaussLegendre(std::size_t n) : t(n), w(n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      double x = std::cos(kPi * (static_cast<double>(i) + 0.75) / (static_cast<double>(n) + 0.5));
-      double dp = 1;
-      for (int it = 0; it < 100; ++it) {
-        double p0 = 1, p1 = x;
-        for (std::size_t k = 2; k <= n; ++k) {
-          const double kd = static_cast<double>(k);
-          const double p2 = ((2 * kd - 1) * x * p1 - (kd - 1) * p0) / kd;
-          p0 = p1;
-          p1 = p2;
-        }
-        dp = static_cast<double>(n) * (x * p1 - p0) / (x * x - 1);
-        const double dx = p1 / dp;
-        x -= dx;
-        if (std::abs(dx) < 1e-16) break;
-      }
-      t[i] = x;
-      w[i] = 2 / ((1 - x * x) * dp * dp);
-    }
-  }
-};
+using detail::GaussLegendre;
 
 const GaussLegendre& panel_rule() {
   static const GaussLegendre rule(kNodesPerPanel);
