@@ -27,6 +27,7 @@
 #include "engine/snapshot.h"
 #include "geometry/geometry.h"
 #include "support/temp_dir.h"
+#include "support/viz_fixtures.h"
 #include "viz/movie.h"
 #include "viz/palette.h"
 #include "viz/plot.h"
@@ -34,28 +35,14 @@
 
 namespace fs = std::filesystem;
 using namespace spinesim;
+using spinesim::testing::box;
+using spinesim::testing::slurp;
 
 namespace {
 
 struct TempDir : testing::TempDir {
   TempDir() : testing::TempDir("spinesim_render") {}
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// Axis-aligned box [lo, hi] as 12 outward-facing triangles; triangles 2 and 3 are the +z face.
-TriangleMesh box(Vec3 lo, Vec3 hi) {
-  TriangleMesh m;
-  for (int i = 0; i < 8; ++i) {
-    m.vertices.push_back({(i & 1) ? hi.x : lo.x, (i & 2) ? hi.y : lo.y, (i & 4) ? hi.z : lo.z});
-  }
-  m.triangles = {{0, 2, 3}, {0, 3, 1}, {4, 5, 7}, {4, 7, 6}, {0, 1, 5}, {0, 5, 4},
-                 {2, 6, 7}, {2, 7, 3}, {0, 4, 6}, {0, 6, 2}, {1, 3, 7}, {1, 7, 5}};
-  return m;
-}
 
 const std::vector<std::string> kStates = {"", "NMDAR:C0", "NMDAR:O1", "NMDAR:C0_Mg"};
 

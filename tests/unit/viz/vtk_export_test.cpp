@@ -29,10 +29,13 @@
 #include "engine/snapshot.h"
 #include "geometry/geometry.h"
 #include "support/temp_dir.h"
+#include "support/viz_fixtures.h"
 #include "viz/render.h"
 
 namespace fs = std::filesystem;
 using namespace spinesim;
+using spinesim::testing::box;
+using spinesim::testing::slurp;
 
 namespace {
 
@@ -40,26 +43,10 @@ struct TempDir : testing::TempDir {
   TempDir() : testing::TempDir("spinesim_viz") {}
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 TriangleMesh tetrahedron(Vec3 o, double s) {
   TriangleMesh m;
   m.vertices = {o, o + Vec3(s, 0, 0), o + Vec3(0, s, 0), o + Vec3(0, 0, s)};
   m.triangles = {{0, 2, 1}, {0, 1, 3}, {0, 3, 2}, {1, 2, 3}};
-  return m;
-}
-
-/// Axis-aligned box [lo, hi] as 12 outward-facing triangles.
-TriangleMesh box(Vec3 lo, Vec3 hi) {
-  TriangleMesh m;
-  for (int i = 0; i < 8; ++i) {
-    m.vertices.push_back({(i & 1) ? hi.x : lo.x, (i & 2) ? hi.y : lo.y, (i & 4) ? hi.z : lo.z});
-  }
-  m.triangles = {{0, 2, 3}, {0, 3, 1}, {4, 5, 7}, {4, 7, 6}, {0, 1, 5}, {0, 5, 4},
-                 {2, 6, 7}, {2, 7, 3}, {0, 4, 6}, {0, 6, 2}, {1, 3, 7}, {1, 7, 5}};
   return m;
 }
 
