@@ -1,13 +1,7 @@
 # The command line end to end: every verb's --help (with an example), one bad
 # argument per verb (exit 2 and a message naming the problem), and a run that
 # refuses to overwrite an earlier run unless asked.
-function(expect_run want_rc want_text)
-  execute_process(COMMAND "${SPINESIM}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(FIND "${out}${err}" "${want_text}" pos)
-  if(NOT rc EQUAL want_rc OR pos EQUAL -1)
-    message(FATAL_ERROR "spinesim ${ARGN}: wanted exit ${want_rc} and '${want_text}', got ${rc}:\n${out}${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_run.cmake)
 
 expect_run(0 "spinesim 0." --version)
 expect_run(0 "verbs:" --help)

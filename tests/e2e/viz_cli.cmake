@@ -1,13 +1,7 @@
 # The picture verbs end to end (run under xvfb-run -a): render, movie and plot each
 # show --help with an example, reject one bad argument with exit 2 and a message that
 # names the problem, and work on a short real run (minis_quiet, 4 ms).
-function(expect_run want_rc want_text)
-  execute_process(COMMAND "${SPINESIM}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(FIND "${out}${err}" "${want_text}" pos)
-  if(NOT rc EQUAL want_rc OR pos EQUAL -1)
-    message(FATAL_ERROR "spinesim ${ARGN}: wanted exit ${want_rc} and '${want_text}', got ${rc}:\n${out}${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_run.cmake)
 
 foreach(verb render movie plot)
   expect_run(0 "Example:" ${verb} --help)
