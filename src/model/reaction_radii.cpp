@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "model/detail/gauss_legendre.h"
+#include "model/detail/numerics.h"
 
 namespace spinesim {
 namespace {
@@ -41,6 +41,7 @@ void require_positive(double v, const char* what) {
     throw std::invalid_argument(std::string("reaction radii: ") + what + " must be positive and finite");
 }
 
+using detail::bracketed_root;
 using detail::GaussLegendre;
 
 const GaussLegendre& panel_rule() {
@@ -234,31 +235,6 @@ double reversible_kappa(double sigma_b, double sigma_u) {
   const double denom = 1 - dot(c, rhs[1]) - p_inside(sigma_u, sigma_b);
   if (!(denom > 1e-300)) return std::numeric_limits<double>::infinity();
   return (c_total - dot(c, rhs[0])) / denom;
-}
-
-/// Root of an increasing function f on [lo, hi] with f(lo) ≤ 0 ≤ f(hi): Illinois-modified regula
-/// falsi, which keeps the bisection bracket but converges superlinearly.
-double bracketed_root(const std::function<double(double)>& f, double lo, double hi, double flo, double fhi,
-                      double xtol) {
-  int side = 0;
-  for (int it = 0; it < 200 && hi - lo > xtol; ++it) {
-    double x = (flo * hi - fhi * lo) / (flo - fhi);
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
-    const double fx = f(x);
-    if (fx == 0) return x;
-    if (fx < 0) {
-      lo = x;
-      flo = fx;
-      if (side == -1) fhi *= 0.5;
-      side = -1;
-    } else {
-      hi = x;
-      fhi = fx;
-      if (side == 1) flo *= 0.5;
-      side = 1;
-    }
-  }
-  return flo == fhi ? 0.5 * (lo + hi) : std::clamp((flo * hi - fhi * lo) / (flo - fhi), lo, hi);
 }
 
 /// Reduced binding radius for reduced rate κ > 0.

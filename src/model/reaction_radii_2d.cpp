@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "model/detail/gauss_legendre.h"
+#include "model/detail/numerics.h"
 
 namespace spinesim {
 namespace {
@@ -72,6 +72,7 @@ double kernel(double r, double rho) {
   return rho * std::exp(-0.5 * d * d) * bessel_i0e(r * rho);
 }
 
+using detail::bracketed_root;
 using detail::GaussLegendre;
 
 const GaussLegendre& panel_rule() {
@@ -194,30 +195,6 @@ Rdf2d solve_rdf(double sigma, double r_out) {
   for (std::size_t i = 0; i < n; ++i) out.h[i] = rhs[0][i] + out.a * rhs[1][i];
   out.kappa = kPi * out.a;
   return out;
-}
-
-/// Illinois-modified regula falsi on an increasing f with f(lo) ≤ 0 ≤ f(hi).
-double bracketed_root(const std::function<double(double)>& f, double lo, double hi, double flo, double fhi,
-                      double xtol) {
-  int side = 0;
-  for (int it = 0; it < 200 && hi - lo > xtol; ++it) {
-    double x = (flo * hi - fhi * lo) / (flo - fhi);
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
-    const double fx = f(x);
-    if (fx == 0) return x;
-    if (fx < 0) {
-      lo = x;
-      flo = fx;
-      if (side == -1) fhi *= 0.5;
-      side = -1;
-    } else {
-      hi = x;
-      fhi = fx;
-      if (side == 1) flo *= 0.5;
-      side = 1;
-    }
-  }
-  return flo == fhi ? 0.5 * (lo + hi) : std::clamp((flo * hi - fhi * lo) / (flo - fhi), lo, hi);
 }
 
 /// Reduced binding radius for reduced rate κ > 0 and reduced outer radius (0 = default).
