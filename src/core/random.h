@@ -21,6 +21,7 @@ enum class Purpose : std::uint32_t {
   kEvent = 6,
   kLifetime = 7,
   kProduction = 8,
+  kWellMixed = 9,
   kTest = 255,
 };
 

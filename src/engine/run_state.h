@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/event_queue.h"
+#include "engine/well_mixed.h"
 #include "engine/world.h"
 
 namespace spinesim {
@@ -28,9 +29,12 @@ struct RunState {
   double next_volume_reaction = 0, next_membrane_reaction = 0;
   std::vector<std::uint64_t> observer_next_k;
   std::uint64_t checkpoint_k = 0;
+  bool has_pools = false;
+  WellMixedState pools;
+  EventHandle pool_event = kNoEvent;
   // SchedulerStats, for run.json only.
   std::uint64_t steps = 0, events = 0, jumps = 0, molecule_steps = 0, agent_transitions = 0, captures = 0,
-                reactions = 0;
+                reactions = 0, pool_reactions = 0;
 };
 
 }  // namespace spinesim

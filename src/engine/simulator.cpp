@@ -49,6 +49,7 @@ Simulator::Simulator(const Model& model, std::unique_ptr<Stepper> stepper)
   init_membrane_reactions();
   place_initial();
   init_agents();
+  init_well_mixed();
   diffusing_ = ctx_->anything_diffuses(world_);
 }
 
@@ -197,12 +198,17 @@ void Simulator::fire(EventHandle h) {
       break;
     case kBreakpoint: {
       recompute_flux_rates(t);
+      sync_influx(t);
       const double next = next_breakpoint(t);
       if (next <= model_.t_end_s) queue_.push(next, {kBreakpoint, 0});
       break;
     }
     case kProduction:
       produce(payload.target, t);
+      break;
+    case kWellMixed:
+      --stats_.events;  // counted as pool reactions
+      advance_well_mixed();
       break;
     case kCheckpoint: {
       --stats_.events;  // not part of the model: a checkpointed run counts as an uninterrupted one
@@ -246,6 +252,7 @@ void Simulator::run() {
     for (std::size_t a = 0; a < world_.membrane.size(); ++a)
       if (model_.species[world_.membrane.species[a]].agent_type >= 0)
         schedule_agent(static_cast<std::uint32_t>(a), time_s_);
+    schedule_well_mixed();
     queue_.push(t_end, {kEnd, 0});
     // Pushed last: checkpoint events take sequence numbers after every other initial
     // event, and they change nothing in the model, so outputs do not depend on them.
@@ -275,6 +282,7 @@ void Simulator::run() {
     }
     const double te = queue_.next_time();
     if (diffusing_ && te >= time_s_ + dt * (1 - 1e-9)) {
+      const auto step_start = std::chrono::steady_clock::now();
       stats_.molecule_steps += world_.molecule_count();
       capture_time_ = anchor_ + static_cast<double>(steps_since_anchor_ + 1) * dt;
       if (has_capture_) rebuild_capture_index(time_s_);
@@ -291,6 +299,7 @@ void Simulator::run() {
       if (has_unimolecular_) fire_unimolecular(time_s_);
       if (has_membrane_reactions_) fire_membrane_reactions(time_s_);
       if (world_.volume.size() + world_.membrane.size() == 0 || !ctx_->anything_diffuses(world_)) diffusing_ = false;
+      stats_.step_wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
       continue;
     }
     if (!diffusing_ && (has_unimolecular_ || has_membrane_reactions_)) {
@@ -371,6 +380,12 @@ RunState Simulator::save_state() const {
   s.next_membrane_reaction = next_membrane_reaction_;
   for (const ObserverSlot& o : observers_) s.observer_next_k.push_back(o.next_k);
   s.checkpoint_k = checkpoint_k_;
+  if (pools_) {
+    s.has_pools = true;
+    s.pools = pools_->state();
+    s.pool_event = pool_event_;
+  }
+  s.pool_reactions = stats_.pool_reactions;
   s.steps = stats_.steps;
   s.events = stats_.events;
   s.jumps = stats_.jumps;
@@ -408,6 +423,15 @@ void Simulator::restore_state(RunState s) {
   if (s.poisson_count.size() != model_.releases.size() || s.production_count.size() != model_.productions.size())
     fail("release or production counters have the wrong size");
   if (s.observer_next_k.size() != observers_.size()) fail("the number of observers differs");
+  if (s.has_pools != (pools_ != nullptr)) fail("well-mixed pools present in one but not the other");
+  if (pools_) {
+    try {
+      pools_->restore(std::move(s.pools));
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    pool_event_ = s.pool_event;
+  }
   try {
     queue_.import_state(std::move(s.queue));
   } catch (const std::invalid_argument& e) {
@@ -430,7 +454,8 @@ void Simulator::restore_state(RunState s) {
   next_membrane_reaction_ = s.next_membrane_reaction;
   for (std::size_t i = 0; i < observers_.size(); ++i) observers_[i].next_k = s.observer_next_k[i];
   checkpoint_k_ = s.checkpoint_k;
-  stats_ = {s.steps, s.events, s.jumps, s.molecule_steps, s.agent_transitions, s.captures, s.reactions};
+  stats_ = {s.steps,    s.events,    s.jumps,         s.molecule_steps, s.agent_transitions,
+            s.captures, s.reactions, s.pool_reactions};
   restored_ = true;
 }
 

@@ -15,6 +15,7 @@
 #include "engine/run_state.h"
 #include "engine/snapshot.h"
 #include "engine/stepper.h"
+#include "engine/well_mixed.h"
 #include "engine/world.h"
 #include "geometry/spatial_grid.h"
 #include "geometry/surface_walk.h"
@@ -41,6 +42,9 @@ struct SchedulerStats {
   std::uint64_t agent_transitions = 0;  ///< agent state changes by rate (not captures)
   std::uint64_t captures = 0;           ///< ligands bound by agents on collision
   std::uint64_t reactions = 0;          ///< volume reactions fired
+  std::uint64_t pool_reactions = 0;     ///< well-mixed pool reactions fired
+  // Wall time (s) spent in Brownian steps and in the pools' SSA, for benchmarks.
+  double step_wall_s = 0, pool_wall_s = 0;
 };
 
 class Simulator final : private CaptureSink {
@@ -87,6 +91,8 @@ class Simulator final : private CaptureSink {
   double time() const { return time_s_; }
   const SchedulerStats& stats() const { return stats_; }
   const Stepper& stepper() const { return *stepper_; }
+  /// Count of a well-mixed pool species now.
+  std::int64_t pool_count(int pool_species) const { return pools_->count(pool_species); }
 
   /// Positions, species and regions of every molecule now.
   Snapshot snapshot() const;
@@ -116,6 +122,7 @@ class Simulator final : private CaptureSink {
     kPoissonRelease = 7,  ///< target: release index
     kProduction = 8,      ///< target: production index
     kCheckpoint = 9,      ///< target: unused; a checkpoint at checkpoint_k_ · interval
+    kWellMixed = 10,      ///< target: unused; the pools' pending candidate (or window end)
   };
   void place_initial();
   void schedule_poisson_release(std::size_t release, double t);
@@ -146,6 +153,20 @@ class Simulator final : private CaptureSink {
   /// Removes membrane molecules with keep[i] == 0, keeping order, and re-points the
   /// pending events and per-agent data of the agents that moved.
   void compact_membrane(const std::vector<std::uint8_t>& keep);
+  // Well-mixed pools (simulator_well_mixed.cpp).
+  void init_well_mixed();
+  void schedule_well_mixed();
+  /// Runs the pools' SSA from their pending event up to the next other event.
+  void advance_well_mixed();
+  /// Tells the pools the agents' current Ca2+ influx (after agent states changed).
+  void sync_influx(double t);
+  /// Ca2+ ions/s through the agents of `species` at time t, summed afresh (no
+  /// accumulated rounding, so the pools see the same rate however often outputs run).
+  double ca_influx_now(int species, double t) const;
+  /// Whether agent `a` has just entered a state that moves it into a pool; if so,
+  /// removes it from the membrane and adds it to the pool.
+  bool exit_to_pool(std::uint32_t a, double t);
+  void insert_agent(int pool_species, double t);
   void add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment);
   /// Places `count` membrane molecules uniformly by area on `region`.
   void add_membrane_on_region(int species, std::uint64_t count, int region, int state, CounterRng& rng);
@@ -207,6 +228,11 @@ class Simulator final : private CaptureSink {
   std::vector<std::uint64_t> poisson_count_;         ///< spontaneous releases drawn so far, per release
   std::vector<double> membrane_unimolecular_total_;  ///< per species (1/s)
   bool has_membrane_reactions_ = false;
+  // Well-mixed pools.
+  std::unique_ptr<WellMixedSystem> pools_;
+  EventHandle pool_event_ = kNoEvent;
+  std::vector<std::vector<int>> exit_pool_species_;  ///< per species, per agent state: pool species or −1
+  std::vector<std::pair<int, int>> influx_;          ///< (pool reaction, agent species)
   // Cache of the earliest putative unimolecular reaction times (volume, membrane).
   bool next_reaction_valid_ = false;
   double next_volume_reaction_ = 0, next_membrane_reaction_ = 0;  ///< molecules made so far, per production

@@ -124,6 +124,23 @@ void Simulator::recompute_flux_rates(double t) {
   }
 }
 
+double Simulator::ca_influx_now(int species, double t) const {
+  const double v = voltage_mV(t);
+  const MembraneMolecules& m = world_.membrane;
+  const AgentTypeDef& type =
+      model_.agent_types[static_cast<std::size_t>(model_.species[static_cast<std::size_t>(species)].agent_type)];
+  double total = 0;
+  for (std::size_t a = 0; a < m.size(); ++a) {
+    if (m.species[a] != species) continue;
+    const AgentStateDef& st = type.states[m.state[a]];
+    if (st.ca_fraction == 0 || st.conductance_pS == 0 || st.internal) continue;
+    double i, ca;
+    state_flux(st, v, i, ca);
+    total += ca;
+  }
+  return total;
+}
+
 void Simulator::set_agent_state(std::uint32_t a, int state, double t) {
   MembraneMolecules& m = world_.membrane;
   const int s = m.species[a];
@@ -137,6 +154,7 @@ void Simulator::set_agent_state(std::uint32_t a, int state, double t) {
   current_pA_[static_cast<std::size_t>(s)] += i_new - i_old;
   ca_rate_[static_cast<std::size_t>(s)] += ca_new - ca_old;
   m.state[a] = static_cast<std::uint16_t>(state);
+  if (ca_new != ca_old) sync_influx(t);
 }
 
 void Simulator::schedule_agent(std::uint32_t a, double t) {
@@ -202,6 +220,7 @@ void Simulator::fire_agent(std::uint32_t a, double t) {
     set_agent_state(a, tr.to, t);
     ++stats_.agent_transitions;
     if (tr.releases_species >= 0) release_ligand(a, tr.releases_species);
+    if (exit_to_pool(a, t)) return;
   }
   schedule_agent(a, t);
 }

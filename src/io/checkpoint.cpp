@@ -100,7 +100,19 @@ void to_proto(const RunState& s, pb::RunState& p) {
   put(p.mutable_observer_next_k(), s.observer_next_k);
   p.set_checkpoint_k(s.checkpoint_k);
   put(p.mutable_stats(), std::vector<std::uint64_t>{s.steps, s.events, s.jumps, s.molecule_steps, s.agent_transitions,
-                                                    s.captures, s.reactions});
+                                                    s.captures, s.reactions, s.pool_reactions});
+  if (s.has_pools) {
+    auto& w = *p.mutable_well_mixed();
+    put(w.mutable_counts(), s.pools.counts);
+    put(w.mutable_external(), s.pools.external);
+    w.set_time(s.pools.time);
+    w.set_next(s.pools.next);
+    w.set_window(s.pools.window);
+    w.set_next_is_window(s.pools.next_is_window);
+    w.set_draws(s.pools.draws);
+    w.set_fired(s.pools.fired);
+    w.set_event(s.pool_event);
+  }
 }
 
 RunState from_proto(const pb::RunState& p) {
@@ -159,7 +171,7 @@ RunState from_proto(const pb::RunState& p) {
   s.observer_next_k = get<std::uint64_t>(p.observer_next_k());
   s.checkpoint_k = p.checkpoint_k();
   const auto stats = get<std::uint64_t>(p.stats());
-  if (stats.size() == 7) {
+  if (stats.size() == 8) {
     s.steps = stats[0];
     s.events = stats[1];
     s.jumps = stats[2];
@@ -167,6 +179,20 @@ RunState from_proto(const pb::RunState& p) {
     s.agent_transitions = stats[4];
     s.captures = stats[5];
     s.reactions = stats[6];
+    s.pool_reactions = stats[7];
+  }
+  if (p.has_well_mixed()) {
+    const auto& w = p.well_mixed();
+    s.has_pools = true;
+    s.pools.counts = get<std::int64_t>(w.counts());
+    s.pools.external = get<double>(w.external());
+    s.pools.time = w.time();
+    s.pools.next = w.next();
+    s.pools.window = w.window();
+    s.pools.next_is_window = w.next_is_window();
+    s.pools.draws = w.draws();
+    s.pools.fired = w.fired();
+    s.pool_event = w.event();
   }
   return s;
 }

@@ -17,7 +17,7 @@
 namespace spinesim {
 
 /// Version of the checkpoint format this build writes and reads.
-inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
+inline constexpr std::uint32_t kCheckpointFormatVersion = 2;  // 2: well-mixed pools
 
 struct Checkpoint {
   std::string program_version;

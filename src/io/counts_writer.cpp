@@ -62,6 +62,17 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const
         columns_.push_back("crossed_out:" + model.species[s].name + "@" + g.region_names[r]);
       }
     }
+  // Pool species by name; a profile clamp's concentration (µM), so plots show the drug.
+  for (std::size_t s = 0; s < model.well_mixed.species.size(); ++s)
+    if (model.well_mixed.species[s].insert_species < 0) {
+      spec_.push_back({Column::kPool, static_cast<int>(s), 0});
+      columns_.push_back(model.well_mixed.species[s].name);
+    }
+  for (std::size_t c = 0; c < model.clamps.size(); ++c)
+    if (model.clamps[c].profile.kind != TimeProfile::Kind::kConstant) {
+      spec_.push_back({Column::kClamp, static_cast<int>(c), 0});
+      columns_.push_back("clamp:" + model.clamps[c].species + "_uM");
+    }
   text_ = "time_s";
   for (const auto& c : columns_) text_ += "," + c;
   text_ += "\n";
@@ -97,6 +108,14 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
       text_ += "," + format_time(c.kind == Column::kCurrent ? sim.current_pA(c.species) : sim.ca_ions(c.species));
       continue;
     }
+    if (c.kind == Column::kPool) {
+      text_ += "," + std::to_string(sim.pool_count(c.species));
+      continue;
+    }
+    if (c.kind == Column::kClamp) {
+      text_ += "," + format_time(sim.clamp_uM(c.species, time_s));
+      continue;
+    }
     switch (c.kind) {
       case Column::kVolume:
         v = vol[c.species * g.compartment_names.size() + c.place];
@@ -121,6 +140,8 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
         break;
       case Column::kCurrent:
       case Column::kCaIons:
+      case Column::kPool:
+      case Column::kClamp:
         break;  // written above
     }
     text_ += "," + std::to_string(v);

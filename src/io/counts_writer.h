@@ -27,7 +27,19 @@ class CountsWriter final : public Observer {
 
  private:
   struct Column {
-    enum Kind { kVolume, kMembrane, kAbsorbed, kCrossedIn, kCrossedOut, kAgentState, kOpen, kCurrent, kCaIons } kind;
+    enum Kind {
+      kVolume,
+      kMembrane,
+      kAbsorbed,
+      kCrossedIn,
+      kCrossedOut,
+      kAgentState,
+      kOpen,
+      kCurrent,
+      kCaIons,
+      kPool,
+      kClamp
+    } kind;
     int species, place;  // place = compartment or region
   };
   const Model& model_;

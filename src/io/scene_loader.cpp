@@ -196,6 +196,7 @@ class SceneCompiler {
     compile_releases(m);
     compile_reactions(m);
     compile_productions(m);
+    compile_well_mixed(m);
     compile_output(m);
     check_molecule_budget(m);
     return m;
@@ -686,29 +687,39 @@ class SceneCompiler {
     int index;
   };
 
+  /// Reads the text-format file `name` (scene field `field`, index i) into `msg`,
+  /// recording where each field was written. False, with errors reported, if the
+  /// file is missing or does not parse.
+  bool parse_side_file(const char* field, int i, const std::string& name, const char* what, pb::Message& msg,
+                       pb::TextFormat::ParseInfoTree& tree) {
+    const fs::path path = resolve(name);
+    resolved_files[name] = fs::absolute(path).lexically_normal().string();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      error({{field, i}}, path.string() + ": " + what + " not found; paths are relative to the scene file");
+      return false;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    pb::TextFormat::Parser parser;
+    std::vector<Diagnostic> parse_errors;
+    ParseErrors collector(path.string(), parse_errors);
+    parser.RecordErrorsTo(&collector);
+    parser.WriteLocationsTo(&tree);
+    if (!parser.ParseFromString(text.str(), &msg)) {
+      errors_.insert(errors_.end(), parse_errors.begin(), parse_errors.end());
+      return false;
+    }
+    return true;
+  }
+
   void compile_agent_types(Model& m) {
     std::set<std::string> names;
     for (int i = 0; i < s_.agent_file_size(); ++i) {
       const fs::path path = resolve(s_.agent_file(i));
-      resolved_files[s_.agent_file(i)] = fs::absolute(path).lexically_normal().string();
-      std::ifstream in(path, std::ios::binary);
-      if (!in) {
-        error({{"agent_file", i}}, path.string() + ": agent file not found; paths are relative to the scene file");
-        continue;
-      }
-      std::stringstream text;
-      text << in.rdbuf();
       auto file = std::make_unique<AgentFile>();
       file->path = path.string();
-      pb::TextFormat::Parser parser;
-      std::vector<Diagnostic> parse_errors;
-      ParseErrors collector(path.string(), parse_errors);
-      parser.RecordErrorsTo(&collector);
-      parser.WriteLocationsTo(&file->tree);
-      if (!parser.ParseFromString(text.str(), &file->library)) {
-        errors_.insert(errors_.end(), parse_errors.begin(), parse_errors.end());
-        continue;
-      }
+      if (!parse_side_file("agent_file", i, s_.agent_file(i), "agent file", file->library, file->tree)) continue;
       file->locator = std::make_unique<Locator>(path.string(), &file->tree, &file->library);
       const Locator& at = *file->locator;
       for (int k = 0; k < file->library.agent_type_size(); ++k) {
@@ -1161,6 +1172,279 @@ class SceneCompiler {
     }
   }
 
+  /// A WellMixed message from a pathway file or the scene, with where to report.
+  struct PathwaySource {
+    const scene::WellMixed* message;
+    const Locator* locator;
+    std::vector<PathStep> prefix;
+    bool needs_sources;  ///< pathway files must cite every number
+  };
+  struct PathwayFile {
+    scene::WellMixed message;
+    pb::TextFormat::ParseInfoTree tree;
+    std::unique_ptr<Locator> locator;
+  };
+
+  void compile_well_mixed(Model& m) {
+    std::vector<PathwaySource> sources;
+    for (int i = 0; i < s_.well_mixed_file_size(); ++i) {
+      auto file = std::make_unique<PathwayFile>();
+      if (!parse_side_file("well_mixed_file", i, s_.well_mixed_file(i), "pathway file", file->message, file->tree))
+        continue;
+      file->locator = std::make_unique<Locator>(resolve(s_.well_mixed_file(i)).string(), &file->tree, &file->message);
+      sources.push_back({&file->message, file->locator.get(), {}, true});
+      pathway_files_.push_back(std::move(file));
+    }
+    if (s_.has_well_mixed()) sources.push_back({&s_.well_mixed(), &loc_, {{"well_mixed"}}, false});
+    WellMixedModel& wm = m.well_mixed;
+
+    // Parameters: declared once, overridden by the scene's parameter { } values.
+    std::map<std::string, double> params;
+    for (const PathwaySource& src : sources)
+      for (int i = 0; i < src.message->parameter_size(); ++i) {
+        const auto& p = src.message->parameter(i);
+        auto at = [&](const char* f) { return where(src, {{"parameter", i}, {f}}); };
+        if (!is_identifier(p.name()))
+          report(src, at("name"), "parameter name '" + p.name() + "' must be letters, digits and '_'");
+        else if (params.count(p.name()))
+          report(src, at("name"), "parameter '" + p.name() + "' is declared twice");
+        else if (!p.has_value() || !std::isfinite(p.value()))
+          report(src, at("value"), "give the parameter a finite default value");
+        else
+          params[p.name()] = p.value();
+        if (src.needs_sources && p.source().empty())
+          report(src, at("source"), "say where the number comes from ([placeholder] if nothing gives it)");
+      }
+    for (int i = 0; i < s_.parameter_size(); ++i) {
+      const auto& p = s_.parameter(i);
+      if (!params.count(p.name())) {
+        std::string known;
+        for (const auto& [n, v] : params) known += " " + n;
+        error({{"parameter", i}, {"name"}}, "no parameter named '" + p.name() + "' is declared" +
+                                                (known.empty() ? std::string(" (none are)") : "; declared:" + known));
+      } else if (!p.has_value() || !std::isfinite(p.value())) {
+        error({{"parameter", i}, {"value"}}, "give a finite value");
+      } else {
+        params[p.name()] = p.value();
+      }
+    }
+    // A number given directly or through a parameter; NaN when missing (reported).
+    auto number = [&](const PathwaySource& src, std::vector<PathStep> path, const char* param_field, bool has_value,
+                      double value, const std::string& param) -> double {
+      if (has_value) return value;
+      if (param.empty()) return std::numeric_limits<double>::quiet_NaN();
+      const auto it = params.find(param);
+      if (it != params.end()) return it->second;
+      path.push_back({param_field});
+      report(src, where(src, path), "no parameter named '" + param + "'; declare it in a parameter { } block");
+      return std::numeric_limits<double>::quiet_NaN();
+    };
+
+    std::map<std::string, int> pool_index;
+    for (const PathwaySource& src : sources)
+      for (int i = 0; i < src.message->pool_size(); ++i) {
+        const auto& p = src.message->pool(i);
+        auto at = [&](const char* f) { return where(src, {{"pool", i}, {f}}); };
+        if (!is_identifier(p.name())) {
+          report(src, at("name"), "pool name '" + p.name() + "' must be letters, digits and '_'");
+          continue;
+        }
+        if (pool_index.count(p.name())) {
+          report(src, at("name"), "pool '" + p.name() + "' is declared twice");
+          continue;
+        }
+        const double v =
+            number(src, {{"pool", i}}, "volume_parameter", p.has_volume_um3(), p.volume_um3(), p.volume_parameter());
+        if (!(std::isfinite(v) && v > 0))
+          report(src, at("volume_um3"), "pool volume must be > 0 µm³ (a thin CA1 spine head is 0.03 µm³, sheet §1)");
+        pool_index[p.name()] = static_cast<int>(wm.pools.size());
+        wm.pools.push_back({p.name(), std::isfinite(v) && v > 0 ? v : 1.0});
+      }
+
+    for (const PathwaySource& src : sources)
+      for (int i = 0; i < src.message->species_size(); ++i) {
+        const auto& ps = src.message->species(i);
+        auto at = [&](std::vector<PathStep> rest) {
+          rest.insert(rest.begin(), PathStep{"species", i});
+          return where(src, rest);
+        };
+        PoolSpeciesDef def;
+        def.name = ps.name();
+        if (!is_identifier(ps.name())) {
+          report(src, at({{"name"}}), "pool species name '" + ps.name() + "' must be letters, digits and '_'");
+          continue;
+        }
+        if (wm.find_species(ps.name()) >= 0 || m.find_species(ps.name()) >= 0 || m.find_clamp(ps.name()) >= 0) {
+          report(src, at({{"name"}}),
+                 "'" + ps.name() + "' is already a species or clamp; pool species need names of their own");
+          continue;
+        }
+        const auto pool = pool_index.find(ps.pool());
+        if (pool == pool_index.end())
+          report(src, at({{"pool"}}), "no pool named '" + ps.pool() + "'; declare it in a pool { } block");
+        else
+          def.pool = pool->second;
+        if (ps.initial_case() == scene::PoolSpecies::kCount) {
+          def.initial_count = ps.count();
+          if (def.initial_count > m.max_molecules)
+            report(src, at({{"count"}}), "initial count above simulation.max_molecules; is it in µM?");
+        } else if (ps.initial_case() != scene::PoolSpecies::INITIAL_NOT_SET) {
+          const double c = number(src, {{"species", i}}, "uM_parameter", ps.has_um(), ps.um(), ps.um_parameter());
+          if (!(std::isfinite(c) && c >= 0 && c < 1e6))
+            report(src, at({{"uM"}}), "initial concentration must be ≥ 0 and below 10⁶ µM");
+          else if (pool != pool_index.end())
+            def.initial_count = static_cast<std::uint64_t>(
+                std::llround(c * wm.pools[static_cast<std::size_t>(def.pool)].molecules_per_uM()));
+        }
+        if (ps.has_insert_as_agent()) {
+          const auto& ins = ps.insert_as_agent();
+          def.insert_species = m.find_species(ins.species());
+          const SpeciesDef* sp =
+              def.insert_species >= 0 ? &m.species[static_cast<std::size_t>(def.insert_species)] : nullptr;
+          if (!sp || !sp->membrane || sp->agent_type < 0) {
+            report(src, at({{"insert_as_agent"}, {"species"}}),
+                   "'" + ins.species() + "' is not a membrane species with an agent_type");
+            def.insert_species = -1;
+          } else {
+            def.insert_region = m.geometry.find_region(ins.region());
+            if (def.insert_region < 0)
+              report(src, at({{"insert_as_agent"}, {"region"}}),
+                     "no region named '" + ins.region() + "'" + region_list(m));
+            const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp->agent_type)];
+            def.insert_state = ins.state().empty() ? 0 : type.find_state(ins.state());
+            if (def.insert_state < 0) {
+              report(src, at({{"insert_as_agent"}, {"state"}}),
+                     "agent type '" + type.name + "' has no state '" + ins.state() + "'");
+              def.insert_state = 0;
+            }
+            if (def.initial_count > 0)
+              report(src, at({{"count"}}), "a species inserted as agents starts empty; place the agents instead");
+          }
+        }
+        wm.species.push_back(def);
+      }
+
+    for (const PathwaySource& src : sources)
+      for (int i = 0; i < src.message->reaction_size(); ++i) {
+        const auto& rx = src.message->reaction(i);
+        auto at = [&](std::vector<PathStep> rest) {
+          rest.insert(rest.begin(), PathStep{"reaction", i});
+          return where(src, rest);
+        };
+        PoolReactionDef def;
+        def.name = rx.name();
+        bool ok = true;
+        auto pool_species = [&](const char* f, int k, const std::string& n) {
+          const int s = wm.find_species(n);
+          if (s < 0) {
+            report(src, at({{f, k}}), "no pool species named '" + n + "'");
+            ok = false;
+          }
+          return s;
+        };
+        for (int k = 0; k < rx.reactant_size(); ++k)
+          def.reactants.push_back(pool_species("reactant", k, rx.reactant(k)));
+        for (int k = 0; k < rx.product_size(); ++k) def.products.push_back(pool_species("product", k, rx.product(k)));
+        if (rx.reactant_size() > 2) {
+          report(src, at({{"reactant"}}), "at most two reactants (elementary mass-action steps)");
+          ok = false;
+        }
+        if (rx.reactant_size() + rx.product_size() == 0) {
+          report(src, at({}), "a reaction needs a reactant or a product");
+          ok = false;
+        }
+        if (ok)
+          for (int s : def.reactants)
+            if (wm.species[static_cast<std::size_t>(s)].insert_species >= 0) {
+              report(src, at({{"reactant"}}),
+                     "'" + wm.species[static_cast<std::size_t>(s)].name +
+                         "' becomes membrane agents when made; it cannot react in the pool");
+              ok = false;
+            }
+        def.rate = number(src, {{"reaction", i}}, "rate_parameter", rx.has_rate(), rx.rate(), rx.rate_parameter());
+        if (!(std::isfinite(def.rate) && def.rate >= 0)) {
+          report(src, at({{"rate"}}), "give a rate ≥ 0 (µM/s, 1/s or 1/(µM·s) for 0, 1 or 2 reactants)");
+          ok = false;
+        }
+        if (src.needs_sources && rx.source().empty())
+          report(src, at({{"source"}}), "every rate needs a source ([placeholder] if nothing gives it)");
+        if (!rx.influx_from().empty()) {
+          def.influx_agent_species = m.find_species(rx.influx_from());
+          const SpeciesDef* sp =
+              def.influx_agent_species >= 0 ? &m.species[static_cast<std::size_t>(def.influx_agent_species)] : nullptr;
+          if (!sp || sp->agent_type < 0) {
+            report(src, at({{"influx_from"}}),
+                   "'" + rx.influx_from() + "' is not a membrane species with an agent_type");
+            ok = false;
+          } else if (rx.reactant_size() > 0) {
+            report(src, at({{"reactant"}}), "an influx reaction has no reactants");
+            ok = false;
+          }
+        }
+        if (!rx.modulator().empty()) {
+          def.modulator_clamp = m.find_clamp(rx.modulator());
+          if (def.modulator_clamp < 0) {
+            report(src, at({{"modulator"}}), "no clamp named '" + rx.modulator() + "'; clamp it with clamp { }");
+            ok = false;
+          }
+        }
+        if (!rx.volume_of().empty()) {
+          const auto pool = pool_index.find(rx.volume_of());
+          if (pool == pool_index.end()) {
+            report(src, at({{"volume_of"}}), "no pool named '" + rx.volume_of() + "'");
+            ok = false;
+          } else {
+            def.volume_pool = pool->second;
+          }
+        } else if (ok) {
+          const int first = def.reactants.empty() ? def.products[0] : def.reactants[0];
+          def.volume_pool = wm.species[static_cast<std::size_t>(first)].pool;
+        }
+        if (ok) wm.reactions.push_back(def);
+      }
+
+    for (const PathwaySource& src : sources)
+      for (int i = 0; i < src.message->agent_to_pool_size(); ++i) {
+        const auto& e = src.message->agent_to_pool(i);
+        auto at = [&](const char* f) { return where(src, {{"agent_to_pool", i}, {f}}); };
+        AgentToPoolDef def;
+        def.species = m.find_species(e.species());
+        const SpeciesDef* sp = def.species >= 0 ? &m.species[static_cast<std::size_t>(def.species)] : nullptr;
+        if (!sp || sp->agent_type < 0) {
+          report(src, at("species"), "'" + e.species() + "' is not a membrane species with an agent_type");
+          continue;
+        }
+        const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp->agent_type)];
+        def.state = type.find_state(e.state());
+        def.pool_species = wm.find_species(e.pool_species());
+        if (def.state < 0) {
+          report(src, at("state"), "agent type '" + type.name + "' has no state '" + e.state() + "'");
+          continue;
+        }
+        if (def.pool_species < 0) {
+          report(src, at("pool_species"), "no pool species named '" + e.pool_species() + "'");
+          continue;
+        }
+        // Agents leave only by rate transitions: a capture happens inside a Brownian
+        // step, where the membrane arrays must not change.
+        for (const AgentTransitionDef& tr : type.transitions)
+          if (tr.to == def.state && tr.ligand_source == LigandSource::kParticle)
+            report(src, at("state"),
+                   "state '" + e.state() + "' is reached by binding a diffusing ligand; " +
+                       "link a state reached by a rate or a clamped ligand instead");
+        wm.agent_to_pool.push_back(def);
+      }
+  }
+
+  std::vector<PathStep> where(const PathwaySource& src, const std::vector<PathStep>& rest) const {
+    std::vector<PathStep> path = src.prefix;
+    path.insert(path.end(), rest.begin(), rest.end());
+    return path;
+  }
+  void report(const PathwaySource& src, const std::vector<PathStep>& path, const std::string& msg) {
+    errors_.push_back(src.locator->at(path, msg));
+  }
+
   void check_molecule_budget(const Model& m) {
     // Known up front: placements and scheduled releases (Poisson releases, products
     // and productions are bounded at run time by the same limit).
@@ -1212,6 +1496,7 @@ class SceneCompiler {
   bool geometry_ok_ = true;
   bool t_end_overridden_ = false;
   std::vector<std::unique_ptr<AgentFile>> agent_files_;
+  std::vector<std::unique_ptr<PathwayFile>> pathway_files_;
   std::vector<AgentOrigin> origins_;
   std::vector<std::string> transition_releases_;           ///< per transition, in compile order
   std::map<std::pair<int, int>, int> surface_class_seen_;  ///< (region, species) → surface_class index
@@ -1465,6 +1750,7 @@ LoadedScene load_scene(const fs::path& file, const SceneOverrides& overrides) {
     for (auto& s : *mg->mutable_surface()) s.set_file(files[s.file()]);
     for (auto& mk : *mg->mutable_marker()) mk.set_file(files[mk.file()]);
   }
+  for (auto& f : *resolved.mutable_well_mixed_file()) f = files[f];
   if (resolved.name().empty()) resolved.set_name(out.model.name);
   pb::TextFormat::Printer printer;
   printer.PrintToString(resolved, &out.resolved_text);

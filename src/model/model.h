@@ -10,6 +10,7 @@
 #include "core/vec3.h"
 #include "geometry/geometry.h"
 #include "model/environment.h"
+#include "model/well_mixed.h"
 
 namespace spinesim {
 
@@ -133,6 +134,7 @@ struct Model {
   std::vector<ReactionDef> reactions;           ///< among volume species
   std::vector<ReactionDef> membrane_reactions;  ///< among plain (non-agent) membrane species; kon in µm²/s
   std::vector<ProductionDef> productions;
+  WellMixedModel well_mixed;
 
   double dt_s = 1e-6;
   double t_end_s = 1e-3;

@@ -74,7 +74,7 @@ same ref_det det_corrupt "truncated newest checkpoint skipped, resumed from the 
 SPINESIM_TEST_CRASH_IN_CHECKPOINT=2 det --out det_version --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
 printf '\x08\x07' | dd of=det_version/checkpoint.1.pb bs=1 seek=0 conv=notrunc 2>/dev/null
 "$B" resume det_version >/dev/null 2>resume.err && fail "a checkpoint of version 7 was accepted"
-grep -q "format version 7, but this spinesim reads version 1" resume.err || { cat resume.err; fail "version message"; }
+grep -q "format version 7, but this spinesim reads version 2" resume.err || { cat resume.err; fail "version message"; }
 echo "ok: checkpoint of format version 7 refused: $(cat resume.err)"
 
 # 5. SIGTERM and SIGINT: checkpoint, exit status 4, a message on how to resume; then identical.
