@@ -297,6 +297,9 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
       .add("molecule_steps", static_cast<unsigned long long>(sim.stats().molecule_steps))
       .add("events", static_cast<unsigned long long>(sim.stats().events))
       .add("clock_jumps", static_cast<unsigned long long>(sim.stats().jumps))
+      .add("pool_reactions", static_cast<unsigned long long>(sim.stats().pool_reactions))
+      .add("brownian_step_wall_s", sim.stats().step_wall_s)
+      .add("pool_ssa_wall_s", sim.stats().pool_wall_s)
       .add("molecules_at_end", static_cast<unsigned long long>(sim.world().molecule_count()))
       .add("wall_time_s", wall);
   atomic_write(out / "run.json", info.str());
