@@ -1,8 +1,10 @@
-// Surface mesh import: VTK readers for .ply/.stl/.vtp, small exact parsers for
-// .obj and .off (vtkOBJReader stores float32 points, which would move vertices by
-// ~1e-8 relative and make spine.obj differ from Spine.off), then one shared step
-// that triangulates, merges coincident vertices and drops unused ones so every
-// format yields the same indexed TriangleMesh.
+// Surface mesh import: small exact parsers for .obj, .off, .ply and .stl (VTK's
+// readers store float32 points, which would move vertices by ~1e-8 relative and make
+// spine.obj differ from Spine.off, and its PLY and STL readers crashed, hung or
+// allocated gigabytes on fuzzed input), VTK's XML reader for .vtp, then one shared
+// step that checks indices, merges coincident vertices and drops unused ones so every
+// format yields the same indexed TriangleMesh. Every parser works on the file's bytes
+// in memory (parse_surface_mesh), so the fuzz target needs no temporary files.
 #include "io/mesh_import.h"
 
 #include <vtkCellArray.h>
@@ -10,19 +12,22 @@
 #include <vtkExecutive.h>
 #include <vtkNew.h>
 #include <vtkPolyData.h>
-#include <vtkSTLReader.h>
 #include <vtkSmartPointer.h>
 #include <vtkTriangleFilter.h>
+#include <vtkXMLDataElement.h>
+#include <vtkXMLDataParser.h>
 #include <vtkXMLPolyDataReader.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +41,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kSupported = ".obj, .ply, .stl, .vtp, .off";
+constexpr std::uintmax_t kMaxMeshBytes = std::uintmax_t{1} << 30;
 
 [[noreturn]] void fail(const fs::path& file, const std::string& message, int line = 0) {
   Diagnostic d;
@@ -84,7 +90,12 @@ TriangleMesh finish(const fs::path& file, const RawMesh& raw) {
   }
   std::vector<char> used(raw.vertices.size(), 0);
   for (const auto& t : raw.triangles) {
-    for (auto i : t) used[i] = 1;
+    for (auto i : t) {
+      if (i >= raw.vertices.size())
+        fail(file, "a face uses vertex " + std::to_string(i) + " of " + std::to_string(raw.vertices.size()) +
+                       " (indices past the last vertex); the file is corrupt, re-export the mesh");
+      used[i] = 1;
+    }
   }
   std::map<std::array<double, 3>, std::uint32_t> index_of;
   std::vector<std::uint32_t> remap(raw.vertices.size(), 0);
@@ -162,47 +173,51 @@ RawMesh read_with_vtk(const fs::path& file, vtkAlgorithm* reader, const std::str
 
 /// vtkXMLPolyDataReader's internal XML parser prints to stderr on non-XML input,
 /// out of reach of observers; reject files that do not start like a .vtp first.
-void check_vtp_header(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<std::size_t>(in.gcount()));
+void check_vtp_header(std::string_view data, const fs::path& file) {
+  const std::string_view head = data.substr(0, 4096);
   if (head.find("<VTKFile") == std::string::npos || head.find("PolyData") == std::string::npos) {
     fail(file,
          "not a VTK XML PolyData file (no <VTKFile type=\"PolyData\"> header); export the mesh as .vtp, or use .obj, "
          ".ply, .stl or .off");
   }
-}
-
-std::vector<std::string_view> tokens(std::string_view s);
-
-/// vtkSTLReader (VTK 9.1) can loop forever on an ASCII STL with NUL or other control
-/// bytes (found by fuzz/fuzz_mesh.cpp); a file that VTK would read as ASCII (starts
-/// with "solid" and is not sized like a binary STL) must be plain text.
-void check_stl_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // A binary STL is an 80-byte header, a triangle count and 50 bytes per triangle: a
-  // size that matches the count is binary whatever the header says. Anything else
-  // must be clean ASCII, because vtkSTLReader reads a file with any byte above 127 as
-  // binary and trusts its count (a fuzzed file made it allocate 9 GB).
-  if (bytes.size() >= 84) {
-    std::uint32_t n = 0;
-    for (int k = 0; k < 4; ++k) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[80 + k])) << (8 * k);
-    if (bytes.size() == 84 + 50ull * n) return;
-  }
-  if (bytes.compare(0, 5, "solid") != 0)
+  // vtkXMLPolyDataReader (VTK 9.1) leaks the points array when it does not have three
+  // components (found by fuzz/fuzz_mesh.cpp). Parse the XML with the reader's own
+  // parser first (so attributes mean exactly what they mean to the reader) and refuse
+  // such files before the reader sees them.
+  std::istringstream in{std::string(data)};
+  vtkNew<vtkXMLDataParser> parser;
+  vtkNew<MessageSink> sink;
+  parser->AddObserver(vtkCommand::ErrorEvent, sink);
+  parser->AddObserver(vtkCommand::WarningEvent, sink);
+  parser->SetStream(&in);
+  vtkXMLDataElement* root = parser->Parse() != 0 && sink->errors == 0 ? parser->GetRootElement() : nullptr;
+  if (root == nullptr) {
+    const std::string why = sink->first_message.empty() ? "" : " (" + vtk_message_tail(sink->first_message) + ")";
     fail(file,
-         "not an STL file: a binary STL's size must be 84 + 50 × its triangle count, and an ASCII STL starts "
-         "with 'solid'; re-export the mesh");
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') || c > 0x7E)
-      fail(file, "ASCII STL contains a non-text byte (code " + std::to_string(c) + ") at byte " + std::to_string(i) +
-                     "; the file is corrupt, or binary with a size that does not match its triangle count");
+         "VTK XML PolyData file is not well-formed XML" + why + "; the file is corrupt or truncated, re-export it");
   }
-  if (bytes.find("endsolid") == std::string::npos)
-    fail(file, "ASCII STL has no 'endsolid' line; the file is truncated");
+  auto named = [](vtkXMLDataElement* e, const char* name) {
+    return e != nullptr && e->GetName() != nullptr && std::strcmp(e->GetName(), name) == 0;
+  };
+  for (int i = 0; i < root->GetNumberOfNestedElements(); ++i) {
+    vtkXMLDataElement* poly = root->GetNestedElement(i);
+    if (!named(poly, "PolyData")) continue;
+    for (int j = 0; j < poly->GetNumberOfNestedElements(); ++j) {
+      vtkXMLDataElement* piece = poly->GetNestedElement(j);
+      if (!named(piece, "Piece")) continue;
+      for (int k = 0; k < piece->GetNumberOfNestedElements(); ++k) {
+        vtkXMLDataElement* points = piece->GetNestedElement(k);
+        if (!named(points, "Points") || points->GetNumberOfNestedElements() == 0) continue;
+        vtkXMLDataElement* array = points->GetNestedElement(0);
+        int components = 0;
+        if (!named(array, "DataArray") || array->GetScalarAttribute("NumberOfComponents", components) == 0 ||
+            components != 3)
+          fail(file,
+               "the <Points> DataArray of a VTK XML PolyData file must have NumberOfComponents=\"3\" (x, y, z); "
+               "the file is corrupt, re-export the mesh");
+      }
+    }
+  }
 }
 
 std::string_view trim(std::string_view s) {
@@ -230,23 +245,146 @@ bool parse_number(std::string_view tok, T& value) {
   return ec == std::errc() && ptr == tok.data() + tok.size();
 }
 
+/// Calls f(line, number) for every line of `data` as std::getline would split it
+/// ('\n' ends a line, a last line without one still counts, '\r' is kept).
+template <class F>
+void for_each_line(std::string_view data, F&& f) {
+  std::size_t pos = 0;
+  int number = 0;
+  while (pos < data.size()) {
+    std::size_t eol = data.find('\n', pos);
+    if (eol == std::string_view::npos) eol = data.size();
+    f(data.substr(pos, eol - pos), ++number);
+    pos = eol + 1;
+  }
+}
+
+/// Reads STL with our own strict parser (VTK 9.1's vtkSTLReader looped forever on
+/// an ASCII STL with NUL bytes and allocated 9 GB for a file it took as binary with a
+/// garbage triangle count, both found by fuzz/fuzz_mesh.cpp). A binary STL is an
+/// 80-byte header, a little-endian uint32 triangle count and 50 bytes per triangle
+/// (normal, three float32 corners, a 2-byte attribute): a file whose size matches
+/// its count is binary, whatever its header says (many exporters begin binary
+/// headers with "solid"). Anything else must be ASCII text: 'solid [name]', then
+/// facets 'facet normal nx ny nz / outer loop / vertex x y z (three times) / endloop /
+/// endfacet', then 'endsolid [name]'; several solids may follow each other. Normals
+/// are ignored (orientation comes from the winding); ASCII coordinates keep full
+/// double precision.
+RawMesh read_stl(std::string_view data, const fs::path& file) {
+  RawMesh raw;
+  if (data.size() >= 84) {
+    std::uint32_t n = 0;
+    for (int k = 0; k < 4; ++k) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[80 + k])) << (8 * k);
+    if (data.size() == 84 + 50ull * n) {
+      raw.vertices.reserve(3ull * n);
+      raw.triangles.reserve(n);
+      for (std::uint32_t t = 0; t < n; ++t) {
+        const char* rec = data.data() + 84 + 50ull * t;
+        for (int c = 0; c < 3; ++c) {
+          float xyz[3];
+          for (int d = 0; d < 3; ++d) {
+            std::uint32_t bits = 0;
+            for (int k = 0; k < 4; ++k)
+              bits |= static_cast<std::uint32_t>(static_cast<unsigned char>(rec[12 + 12 * c + 4 * d + k])) << (8 * k);
+            std::memcpy(&xyz[d], &bits, sizeof bits);
+          }
+          raw.vertices.push_back({xyz[0], xyz[1], xyz[2]});
+        }
+        const auto base = static_cast<std::uint32_t>(3 * t);
+        raw.triangles.push_back({base, base + 1, base + 2});
+      }
+      return raw;
+    }
+  }
+  if (data.substr(0, 5) != "solid")
+    fail(file,
+         "not an STL file: a binary STL's size must be 84 + 50 × its triangle count, and an ASCII STL starts "
+         "with 'solid'; re-export the mesh");
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') || c > 0x7E)
+      fail(file, "ASCII STL contains a non-text byte (code " + std::to_string(c) + ") at byte " + std::to_string(i) +
+                     "; the file is corrupt, or binary with a size that does not match its triangle count");
+  }
+  // Tokens with their line numbers; the rest of a 'solid'/'endsolid' line is its name.
+  struct Token {
+    std::string_view text;
+    int line;
+  };
+  std::vector<Token> tok;
+  for_each_line(data, [&](std::string_view line, int number) {
+    const auto words = tokens(line);
+    if (!words.empty() && (words[0] == "solid" || words[0] == "endsolid")) {
+      tok.push_back({words[0], number});
+      return;
+    }
+    for (auto w : words) tok.push_back({w, number});
+  });
+  std::size_t k = 0;
+  auto line_at = [&](std::size_t i) { return i < tok.size() ? tok[i].line : (tok.empty() ? 0 : tok.back().line); };
+  auto expect = [&](std::string_view word, const char* context) {
+    if (k >= tok.size())
+      fail(file,
+           std::string("ASCII STL ends where '") + std::string(word) + "' was expected (" + context +
+               "); the file is truncated",
+           line_at(k));
+    if (tok[k].text != word)
+      fail(file,
+           "malformed ASCII STL: expected '" + std::string(word) + "' (" + context + "), found '" +
+               std::string(tok[k].text.substr(0, 40)) + "'; re-export the mesh",
+           tok[k].line);
+    ++k;
+  };
+  auto number = [&](const char* what) {
+    double v = 0;
+    if (k >= tok.size())
+      fail(file, std::string("ASCII STL ends inside ") + what + "; the file is truncated", line_at(k));
+    if (!parse_number(tok[k].text, v))
+      fail(file,
+           std::string("malformed ASCII STL: '") + std::string(tok[k].text.substr(0, 40)) + "' in " + what +
+               " is not a number",
+           tok[k].line);
+    ++k;
+    return v;
+  };
+  while (k < tok.size()) {
+    expect("solid", "a solid begins with 'solid [name]'");
+    while (k < tok.size() && tok[k].text == "facet") {
+      ++k;
+      expect("normal", "'facet normal nx ny nz'");
+      for (int d = 0; d < 3; ++d) (void)number("a facet normal");
+      expect("outer", "'outer loop' after the facet normal");
+      expect("loop", "'outer loop' after the facet normal");
+      const auto base = static_cast<std::uint32_t>(raw.vertices.size());
+      for (int c = 0; c < 3; ++c) {
+        expect("vertex", "a facet has exactly three 'vertex x y z' lines");
+        Vec3 v;
+        v.x = number("a vertex");
+        v.y = number("a vertex");
+        v.z = number("a vertex");
+        raw.vertices.push_back(v);
+      }
+      expect("endloop", "a facet has exactly three 'vertex x y z' lines, then 'endloop'");
+      expect("endfacet", "'endfacet' after 'endloop'");
+      raw.triangles.push_back({base, base + 1, base + 2});
+    }
+    expect("endsolid", "'facet' or 'endsolid'");
+  }
+  if (raw.triangles.empty()) fail(file, "STL has no facets; export the surface as triangles");
+  return raw;
+}
+
 /// Reads a Wavefront OBJ file: "v x y z [w]" vertices and "f a b c ..." faces whose
 /// corners may be "v", "v/vt", "v//vn" or "v/vt/vn" (1-based, negative = relative
 /// to the end). Other statements (vt, vn, o, g, s, usemtl, mtllib, ...) are ignored.
-RawMesh read_obj(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file, "cannot open file; check its permissions");
+RawMesh read_obj(std::string_view data, const fs::path& file) {
   RawMesh raw;
   std::size_t lines_or_points = 0;
-  std::string line;
-  int number = 0;
   std::vector<std::uint32_t> idx;
-  while (std::getline(in, line)) {
-    ++number;
-    auto hash = line.find('#');
-    if (hash != std::string::npos) line.erase(hash);
+  for_each_line(data, [&](std::string_view line, int number) {
+    line = line.substr(0, line.find('#'));
     auto tok = tokens(line);
-    if (tok.empty()) continue;
+    if (tok.empty()) return;
     if (tok[0] == "v") {
       Vec3 v;
       if (tok.size() < 4 || !parse_number(tok[1], v.x) || !parse_number(tok[2], v.y) || !parse_number(tok[3], v.z)) {
@@ -274,8 +412,7 @@ RawMesh read_obj(const fs::path& file) {
     } else if (tok[0] == "l" || tok[0] == "p") {
       ++lines_or_points;
     }
-  }
-  if (in.bad()) fail(file, "error while reading the file; check that it is readable");
+  });
   if (raw.triangles.empty()) {
     if (lines_or_points > 0) {
       fail(file, "mesh contains only lines or points, no surface faces; export the surface as triangles or polygons");
@@ -288,22 +425,13 @@ RawMesh read_obj(const fs::path& file) {
 }
 
 /// Reads an OFF file: "OFF" header, "nv nf ne" counts, nv vertex lines, nf face lines.
-RawMesh read_off(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file, "cannot open file; check its permissions");
+RawMesh read_off(std::string_view data, const fs::path& file) {
   // Non-empty, comment-stripped lines with their 1-based line numbers.
-  std::vector<std::pair<int, std::string>> lines;
-  {
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      auto hash = line.find('#');
-      if (hash != std::string::npos) line.erase(hash);
-      std::string_view t = trim(line);
-      if (!t.empty()) lines.emplace_back(number, std::string(t));
-    }
-  }
+  std::vector<std::pair<int, std::string_view>> lines;
+  for_each_line(data, [&](std::string_view line, int number) {
+    std::string_view t = trim(line.substr(0, line.find('#')));
+    if (!t.empty()) lines.emplace_back(number, t);
+  });
   if (lines.empty()) fail(file, "OFF file is empty; expected an 'OFF' header line followed by counts");
   std::size_t k = 0;
   auto header = tokens(lines[0].second);
@@ -329,8 +457,11 @@ RawMesh read_off(const fs::path& file) {
     fail(file, "expected 'vertex_count face_count edge_count' (non-negative integers) after the OFF header",
          counts_line);
   }
+  // Every vertex takes a line of its own: a count beyond the lines left is corrupt
+  // (reported below as a truncated file) and must not drive the allocation (fuzzing
+  // found a 12 GB reserve).
   RawMesh raw;
-  raw.vertices.reserve(static_cast<std::size_t>(nv));
+  raw.vertices.reserve(static_cast<std::size_t>(std::min<long long>(nv, static_cast<long long>(lines.size() - k))));
   for (long long i = 0; i < nv; ++i, ++k) {
     if (k >= lines.size()) {
       fail(file,
@@ -393,10 +524,7 @@ RawMesh read_off(const fs::path& file) {
 /// precision (VTK reads them as float). Vertices come from element "vertex"
 /// (properties x, y, z), polygons from element "face" (list vertex_indices or
 /// vertex_index), fan-triangulated; other elements and properties are skipped.
-RawMesh read_ply(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file, "cannot open file; check its permissions");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+RawMesh read_ply(std::string_view data, const fs::path& file) {
   auto bad = [&](int line, const std::string& why) {
     fail(file, "malformed PLY: " + why + "; re-export the mesh as PLY (ascii or binary) or use .obj/.off", line);
   };
@@ -427,7 +555,7 @@ RawMesh read_ply(const fs::path& file) {
   while (pos < data.size() && !ended) {
     std::size_t eol = data.find('\n', pos);
     if (eol == std::string::npos) eol = data.size();
-    std::string line = data.substr(pos, eol - pos);
+    std::string line(data.substr(pos, eol - pos));
     pos = eol + 1;
     ++number;
     if (pos > (1u << 16) && !ended) bad(number, "no end_header in the first 64 KiB");
@@ -567,6 +695,29 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+TriangleMesh parse_surface_mesh(std::string_view data, const fs::path& file) {
+  const std::string ext = lower(file.extension().string());
+  RawMesh raw;
+  if (ext == ".off") {
+    raw = read_off(data, file);
+  } else if (ext == ".obj") {
+    raw = read_obj(data, file);
+  } else if (ext == ".ply") {
+    raw = read_ply(data, file);
+  } else if (ext == ".stl") {
+    raw = read_stl(data, file);
+  } else if (ext == ".vtp") {
+    check_vtp_header(data, file);
+    vtkNew<vtkXMLPolyDataReader> r;
+    r->ReadFromInputStringOn();
+    r->SetInputString(std::string(data));
+    raw = read_with_vtk(file, r, "VTK XML PolyData (.vtp)");
+  } else {
+    fail(file, "unsupported mesh format '" + file.extension().string() + "'; supported: " + kSupported);
+  }
+  return finish(file, raw);
+}
+
 TriangleMesh read_surface_mesh(const fs::path& file) {
   std::error_code ec;
   auto status = fs::status(file, ec);
@@ -575,27 +726,22 @@ TriangleMesh read_surface_mesh(const fs::path& file) {
   }
   if (fs::is_directory(status)) fail(file, "is a directory, not a mesh file; give the path of a mesh file");
   const std::string ext = lower(file.extension().string());
-  RawMesh raw;
-  if (ext == ".off") {
-    raw = read_off(file);
-  } else if (ext == ".obj") {
-    raw = read_obj(file);
-  } else if (ext == ".ply") {
-    raw = read_ply(file);
-  } else if (ext == ".stl") {
-    check_stl_text(file);
-    vtkNew<vtkSTLReader> r;
-    r->SetFileName(file.c_str());
-    raw = read_with_vtk(file, r, "STL");
-  } else if (ext == ".vtp") {
-    check_vtp_header(file);
-    vtkNew<vtkXMLPolyDataReader> r;
-    r->SetFileName(file.c_str());
-    raw = read_with_vtk(file, r, "VTK XML PolyData (.vtp)");
-  } else {
+  if (ext != ".off" && ext != ".obj" && ext != ".ply" && ext != ".stl" && ext != ".vtp")
     fail(file, "unsupported mesh format '" + file.extension().string() + "'; supported: " + kSupported);
-  }
-  return finish(file, raw);
+  if (!fs::is_regular_file(status))
+    fail(file, "is not a regular file (a device, pipe or socket); give the path of a mesh file");
+  const std::uintmax_t size = fs::file_size(file, ec);
+  if (ec) fail(file, "cannot read the file's size (" + ec.message() + "); check its permissions");
+  if (size > kMaxMeshBytes)
+    fail(file, "mesh file is " + std::to_string(size) + " bytes, more than the " + std::to_string(kMaxMeshBytes) +
+                   " bytes (1 GiB) this reader accepts; decimate the mesh or split it into several surfaces");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(file, "cannot open file; check its permissions");
+  std::string data(static_cast<std::size_t>(size), '\0');
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size) || in.peek() != std::char_traits<char>::eof())
+    fail(file, "the file changed size while it was read; read it again once it is no longer being written");
+  return parse_surface_mesh(data, file);
 }
 
 }  // namespace spinesim
