@@ -65,7 +65,7 @@ Example:
 
 const char* kPlotHelp = R"(usage: spinesim plot RUN_DIR -o OUT.png [--columns A,B,...] [--size WxH]
 
-Plots columns of RUN_DIR/counts.csv against time (ms) as lines with a legend.
+Plots columns of RUN_DIR/counts.csv against time (ms, s or min by the run's length) as lines with a legend.
 Without --columns it picks up to 8 columns that change during the run (molecule
 and agent counts first; currents and Ca2+ influx only when named). Needs an X
 display; on a headless machine run it under xvfb-run -a.

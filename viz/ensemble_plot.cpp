@@ -23,6 +23,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "viz/palette.h"
 #include "viz/png_output.h"
 
 // Chart painting (vtkContextDevice2D → OpenGL2); harmless if also registered elsewhere.
@@ -67,14 +68,15 @@ void save(vtkContextView* view, int width, int height, const fs::path& png) {
 
 void plot_mean_band(const BandPlot& p, const fs::path& png) {
   const std::size_t n = p.time_s.size();
-  std::vector<double> t_ms(n), lo(n), hi(n);
+  std::vector<double> t_axis(n), lo(n), hi(n);
+  const TimeUnit unit = time_unit_for(n == 0 ? 0 : p.time_s.back());
   for (std::size_t i = 0; i < n; ++i) {
-    t_ms[i] = 1e3 * p.time_s[i];
+    t_axis[i] = unit.per_second * p.time_s[i];
     lo[i] = p.mean[i] - p.sd[i];
     hi[i] = p.mean[i] + p.sd[i];
   }
   vtkNew<vtkTable> table;
-  table->AddColumn(column("t_ms", t_ms));
+  table->AddColumn(column("time", t_axis));
   table->AddColumn(column("mean - SD", lo));
   table->AddColumn(column("mean + SD", hi));
   table->AddColumn(column("mean", p.mean));
@@ -86,10 +88,10 @@ void plot_mean_band(const BandPlot& p, const fs::path& png) {
   vtkNew<vtkContextView> view;
   vtkNew<vtkChartXY> chart;
   view->GetScene()->AddItem(chart);
-  style(chart, p.title, "time (ms)", p.y_label);
+  style(chart, p.title, unit.label, p.y_label);
   auto* area = vtkPlotArea::SafeDownCast(chart->AddPlot(vtkChart::AREA));
   area->SetInputData(table);
-  area->SetInputArray(0, "t_ms");
+  area->SetInputArray(0, "time");
   area->SetInputArray(1, "mean - SD");
   area->SetInputArray(2, "mean + SD");
   area->SetColor(0.35, 0.55, 0.85);

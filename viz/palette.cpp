@@ -140,4 +140,10 @@ std::vector<Rgb> state_colors(const std::vector<std::string>& state_names,
   return out;
 }
 
+TimeUnit time_unit_for(double t_max_s) {
+  if (t_max_s <= 2) return {1e3, "time (ms)"};
+  if (t_max_s <= 1200) return {1, "time (s)"};
+  return {1.0 / 60, "time (min)"};
+}
+
 }  // namespace spinesim

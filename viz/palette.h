@@ -39,6 +39,14 @@ RegionStyle region_style(const std::string& name, std::size_t region_index);
 std::vector<Rgb> state_colors(const std::vector<std::string>& state_names,
                               const std::map<std::string, Rgb>& type_base = {});
 
+/// The time unit of a plot's axis: ms for runs up to 2 s, s up to 20 min, then min,
+/// so a 2 h run reads in minutes and a quantum in milliseconds.
+struct TimeUnit {
+  double per_second;  ///< axis value = time_s · per_second
+  const char* label;  ///< e.g. "time (min)"
+};
+TimeUnit time_unit_for(double t_max_s);
+
 /// The TYPE part of "TYPE:STATE" (empty when there is no ':').
 std::string type_part(const std::string& global_state_name);
 

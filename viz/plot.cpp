@@ -155,10 +155,12 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
 
   vtkNew<vtkTable> table;
   vtkNew<vtkDoubleArray> time;
-  time->SetName("time (ms)");
-  time->SetNumberOfValues(static_cast<vtkIdType>(t.rows.size()));
   const auto tc = static_cast<std::size_t>(time_col - t.names.begin());
-  for (std::size_t r = 0; r < t.rows.size(); ++r) time->SetValue(static_cast<vtkIdType>(r), t.rows[r][tc] * 1e3);
+  const TimeUnit unit = time_unit_for(t.rows.empty() ? 0 : t.rows.back()[tc]);
+  time->SetName(unit.label);
+  time->SetNumberOfValues(static_cast<vtkIdType>(t.rows.size()));
+  for (std::size_t r = 0; r < t.rows.size(); ++r)
+    time->SetValue(static_cast<vtkIdType>(r), t.rows[r][tc] * unit.per_second);
   table->AddColumn(time);
   bool has_current = false;
   for (const auto& c : columns) {
@@ -192,7 +194,7 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
     line->SetWidth(2.0);
   }
   vtkAxis* x = chart->GetAxis(vtkAxis::BOTTOM);
-  x->SetTitle("time (ms)");
+  x->SetTitle(unit.label);
   vtkAxis* y = chart->GetAxis(vtkAxis::LEFT);
   y->SetTitle(has_current ? "count; current (pA)" : "count (molecules or agents)");
   for (vtkAxis* a : {x, y}) {
