@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -20,6 +21,16 @@
 
 namespace spinesim {
 namespace {
+
+/// Runs a check at every output time.
+class CallbackObserver final : public Observer {
+ public:
+  explicit CallbackObserver(std::function<void()> f) : f_(std::move(f)) {}
+  void observe(double, const Simulator&) override { f_(); }
+
+ private:
+  std::function<void()> f_;
+};
 
 struct Table {
   CountsTable t;
@@ -116,6 +127,51 @@ TEST_CASE("ketamine scene, 5 min with the drug from t = 0: well-formed counts, c
   CHECK(tab.at(last, "clamp:ketamine_uM") > 0.5);
   CHECK(tab.at(last, "NMDAR.ca_ions") > 0);
   CHECK(sim.stats().pool_reactions > 1000000);
+}
+
+TEST_CASE("ketamine scene with the optional mTOR and MeCP2 modules switched on: they load and conserve") {
+  testing::TempDir dir("spinesim_ketamine_modules");
+  const std::filesystem::path src(SPINESIM_SOURCE_DIR);
+  std::ifstream in(src / "scenes" / "ketamine_spine.pbtxt");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string scene = text.str();
+  // The scene's own switch: uncomment the two module lines; paths made absolute so
+  // the copy loads from the temporary directory.
+  for (const char* module : {"mtor_module", "mecp2_module"}) {
+    const std::string line = std::string("# well_mixed_file: \"pathways/") + module + ".pbtxt\"";
+    const auto at = scene.find(line);
+    REQUIRE_MESSAGE(at != std::string::npos, "scenes/ketamine_spine.pbtxt no longer has the line " << line);
+    scene.erase(at, 2);
+  }
+  for (const std::string from : {"\"../agents/", "\"pathways/"}) {
+    const std::string to =
+        "\"" + (from == "\"pathways/" ? (src / "scenes" / "pathways").string() : (src / "agents").string()) + "/";
+    for (auto at = scene.find(from); at != std::string::npos; at = scene.find(from, at + to.size()))
+      scene.replace(at, from.size(), to);
+  }
+  std::ofstream(dir.path / "scene.pbtxt") << scene;
+  SceneOverrides ov;
+  ov.t_end_s = 120;
+  ov.assignments.push_back(parse_field_assignment("clamp[2].infusion.start_s=0"));
+  const LoadedScene loaded = load_scene(dir.path / "scene.pbtxt", ov);
+  const WellMixedModel& wm = loaded.model.well_mixed;
+  const int s6k = wm.find_species("S6K"), mecp2 = wm.find_species("MeCP2_pS421");
+  REQUIRE(s6k >= 0);
+  REQUIRE(mecp2 >= 0);
+  Simulator sim(loaded.model, make_tbb_stepper(1));
+  auto total = [&](std::initializer_list<const char*> names) {
+    std::int64_t n = 0;
+    for (const char* name : names) n += sim.pool_count(wm.find_species(name));
+    return n;
+  };
+  CallbackObserver check([&] {
+    CHECK(total({"S6K", "S6K_active", "S6K_eEF2K"}) == 2);  // 0.1 µM × 18.07
+    CHECK(total({"MeCP2", "MeCP2_pS421"}) == 18);           // 1 µM × 18.07
+    CHECK(total({"eEF2K", "eEF2K_CaM", "eEF2K_CaM_P", "eEF2K_P", "eEF2K_eEF2", "S6K_eEF2K", "eEF2K_S6P"}) == 1);
+  });
+  sim.add_observer(&check, 10);
+  sim.run();
 }
 
 }  // namespace spinesim
