@@ -6,9 +6,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <thread>
 
@@ -178,6 +182,53 @@ void remove_stale_temps(const fs::path& dir) {
   }
 }
 
+/// Wall time of the parts of a run before a checkpoint: DIR/checkpoint.N.wall.json,
+/// written (atomically) just before checkpoint.N.pb, so that `resume` can report the
+/// run's cumulative wall time in run.json. The checkpoint format itself is unchanged.
+fs::path wall_sidecar_path(const fs::path& dir, std::uint64_t number) {
+  return dir / ("checkpoint." + std::to_string(number) + ".wall.json");
+}
+
+struct WallBefore {
+  double wall_s = 0;  ///< cumulative wall seconds of the earlier parts up to the checkpoint
+  int parts = 0;      ///< how many parts (the run and its resumes) came before
+  bool known = false;
+};
+
+/// Reads checkpoint.N.wall.json; unknown (known = false) when it is missing or unreadable.
+WallBefore read_wall_sidecar(const fs::path& dir, std::uint64_t number) {
+  WallBefore w;
+  std::ifstream in(wall_sidecar_path(dir, number), std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto number_after = [&](const std::string& key, double& value) {
+    const std::size_t at = text.find("\"" + key + "\": ");
+    if (at == std::string::npos) return false;
+    const char* begin = text.c_str() + at + key.size() + 4;
+    char* end = nullptr;
+    value = std::strtod(begin, &end);
+    return end != begin && std::isfinite(value) && value >= 0;
+  };
+  double parts = 0;
+  w.known = number_after("wall_time_s", w.wall_s) && number_after("parts", parts);
+  w.parts = static_cast<int>(parts);
+  return w;
+}
+
+/// Removes the wall-time sidecars whose checkpoint is gone (all of them once the run has finished).
+void remove_stale_wall_sidecars(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::string suffix = ".wall.json";
+    if (name.rfind("checkpoint.", 0) != 0 || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string pb = name.substr(0, name.size() - suffix.size()) + ".pb";
+    std::error_code ignored;
+    if (!fs::exists(dir / pb, ignored)) fs::remove(it->path(), ignored);
+  }
+}
+
 struct RunPlan {
   fs::path scene_file;  ///< for messages and run.json
   fs::path out;         ///< the directory written
@@ -190,6 +241,7 @@ struct RunPlan {
   SceneOverrides overrides;
   const Checkpoint* resume = nullptr;
   fs::path resume_file;
+  WallBefore wall_before;  ///< for a resume: the earlier parts' wall time
 };
 
 int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
@@ -235,14 +287,25 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
     }
     // counts.csv on disk first: a checkpoint never refers to rows the file lacks.
     counts.flush();
+    // The wall time up to this checkpoint, before the checkpoint itself: a resume from
+    // checkpoint N always finds checkpoint.N.wall.json.
+    const double part_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    JsonObject wall_info;
+    wall_info.add("checkpoint", static_cast<unsigned long long>(cp.number))
+        .add("wall_time_s", plan.wall_before.wall_s + part_s)
+        .add("parts", plan.wall_before.parts + 1);
+    atomic_write(wall_sidecar_path(out, cp.number), wall_info.str());
     last_checkpoint = write_checkpoint(out, cp);
+    remove_stale_wall_sidecars(out);
   });
   g_stop.store(false);
   sim.set_stop_flag(&g_stop);
   install_stop_handlers();
+  double resumed_at_t_s = 0;
   if (plan.resume) {
     try {
       sim.restore_state(plan.resume->state);
+      resumed_at_t_s = sim.time();
     } catch (const std::invalid_argument& e) {
       throw IoError(plan.resume_file.string() + ": " + e.what() + " (was the checkpoint written for another scene?)");
     }
@@ -286,7 +349,13 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
 
   JsonObject info;
   info.add("program", "spinesim").add("version", SPINESIM_VERSION).add("command_line", plan.command_line);
-  if (plan.resume) info.add("resumed_by", plan.resumed_by).add("resumed_from", plan.resume_file.string());
+  info.add("resumed", plan.resume != nullptr);
+  if (plan.resume) {
+    info.add("resumed_by", plan.resumed_by)
+        .add("resumed_from", plan.resume_file.string())
+        .add("resumed_from_checkpoint", static_cast<unsigned long long>(plan.resume->number))
+        .add("resumed_at_t_s", resumed_at_t_s);
+  }
   info.add("scene", fs::absolute(plan.scene_file).string())
       .add("seed", static_cast<unsigned long long>(model.seed))
       .add("threads", plan.threads)
@@ -301,13 +370,23 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
       .add("brownian_step_wall_s", sim.stats().step_wall_s)
       .add("pool_ssa_wall_s", sim.stats().pool_wall_s)
       .add("molecules_at_end", static_cast<unsigned long long>(sim.world().molecule_count()))
-      .add("wall_time_s", wall);
+      // Cumulative: the earlier parts up to the checkpoint resumed from, plus this part
+      // (work redone after a kill, between that checkpoint and the kill, is not counted).
+      .add("wall_time_s", plan.wall_before.wall_s + wall);
+  if (plan.resume) {
+    info.add("parts", plan.wall_before.parts + 1).add("wall_time_this_part_s", wall);
+    if (plan.wall_before.known)
+      info.add("wall_time_before_resume_s", plan.wall_before.wall_s);
+    else
+      info.add_raw("wall_time_before_resume_s", "null");  // checkpoint.N.wall.json missing
+  }
   atomic_write(out / "run.json", info.str());
   // The run is complete: its checkpoints are of no further use.
   for (const fs::path& f : list_checkpoints(out)) {
     std::error_code ignored;
     fs::remove(f, ignored);
   }
+  remove_stale_wall_sidecars(out);
 
   if (model.render_png && frames) {
     if (std::getenv("DISPLAY") == nullptr) {
@@ -443,6 +522,10 @@ int resume_command(int argc, char** argv) {
   plan.overrides = ov;
   plan.resume = &cp;
   plan.resume_file = file;
+  plan.wall_before = read_wall_sidecar(dir, cp.number);
+  if (!plan.wall_before.known)
+    std::cerr << "spinesim: " << wall_sidecar_path(dir, cp.number).string()
+              << " is missing or unreadable; run.json will give only the resumed part's wall time\n";
   return execute_run(loaded, plan);
 }
 

@@ -15,12 +15,29 @@ same() {  # same REF DIR LABEL
   ls -a "$2" "$2/frames" | grep -q '\.tmp' && fail "$3: temporary files left"
   echo "ok: $3"
 }
+num() { grep -o "\"$1\": [-0-9.e+]*" "$2" | head -1 | awk '{print $2}'; }  # num KEY run.json
+# run.json of a resumed run: says so, names the checkpoint, and wall_time_s is the sum of
+# the earlier parts' wall time (persisted beside each checkpoint) and the resumed part's.
+resumed_wall() {  # resumed_wall DIR PARTS LABEL
+  local j=$1/run.json
+  grep -q '"resumed": true' "$j" || fail "$3: run.json does not say it was resumed"
+  grep -q "\"resumed_from\": \".*checkpoint\.$(num resumed_from_checkpoint "$j")\.pb\"" "$j" ||
+    fail "$3: run.json does not name the checkpoint it resumed from"
+  [ "$(num parts "$j")" = "$2" ] || fail "$3: run.json parts $(num parts "$j"), expected $2"
+  local t b p
+  t=$(num wall_time_s "$j"); b=$(num wall_time_before_resume_s "$j"); p=$(num wall_time_this_part_s "$j")
+  awk -v t="$t" -v b="$b" -v p="$p" 'BEGIN { exit !(b > 0 && p > 0 && t == b + p) }' ||
+    fail "$3: wall_time_s $t is not the earlier parts' $b s + the resumed part's $p s"
+  ls "$1"/checkpoint.* >/dev/null 2>&1 && fail "$3: checkpoint files left"
+  return 0
+}
 DET="$SRC/tests/e2e/scenes/determinism.pbtxt"
 SQ="$SRC/scenes/single_quantum.pbtxt"
 det() { "$B" run "$DET" --seed 5 --quiet "$@"; }
 sq() { "$B" run "$SQ" --t-end 0.002 --quiet "$@"; }
 det --out ref_det --threads 1 >/dev/null || fail "reference run (determinism)"
 sq --out ref_sq --threads 1 >/dev/null 2>&1 || fail "reference run (single_quantum)"
+grep -q '"resumed": false' ref_sq/run.json || fail "run.json of an uninterrupted run does not say resumed: false"
 kills=0
 
 # 1. Killed (SIGKILL) in the middle of writing checkpoint N, then resumed with another thread count.
@@ -55,6 +72,7 @@ for delay in 0.05 0.15 0.3 0.5; do
   if ls $d/checkpoint.*.pb >/dev/null 2>&1; then
     "$B" resume $d >/dev/null 2>&1 || fail "resume $d"
     same ref_sq $d "single_quantum: SIGKILL ${delay}s after the first checkpoint"
+    resumed_wall $d 2 "SIGKILL ${delay}s"
     kills=$((kills + 1))
   else
     echo "note: run $d finished before the kill"
@@ -88,7 +106,32 @@ for sig in TERM INT; do
   grep -q "spinesim resume $d" $sig.err || { cat $sig.err; fail "SIG$sig: no resume hint"; }
   "$B" resume $d --threads 1 >/dev/null 2>&1 || fail "resume after SIG$sig"
   same ref_sq $d "SIG$sig: exit 4 with '$(grep -o 'continue with.*' $sig.err)', resumed identically"
+  resumed_wall $d 2 "SIG$sig"
+  echo "ok: SIG$sig: run.json wall_time_s $(num wall_time_s $d/run.json) s = $(num wall_time_before_resume_s $d/run.json) s before + $(num wall_time_this_part_s $d/run.json) s resumed"
 done
+
+# A run stopped twice (SIGTERM, resume, SIGTERM, resume): three parts, all counted.
+d=sq_twice
+"$B" run "$SQ" --t-end 0.002 --quiet --out $d --threads 2 >/dev/null 2>/dev/null &
+pid=$!
+for _ in $(seq 200); do [ -f $d/frames/00002.vtp ] && break; sleep 0.01; done
+kill -TERM $pid; wait $pid; [ $? -eq 4 ] || fail "twice: first SIGTERM"
+"$B" resume $d --threads 1 --quiet >/dev/null 2>/dev/null &
+pid=$!
+for _ in $(seq 300); do [ -f $d/frames/00008.vtp ] && break; sleep 0.01; done
+kill -TERM $pid; wait $pid; rc=$?
+if [ $rc -eq 4 ]; then
+  newest=$(ls $d/checkpoint.*.pb | sed 's/.*checkpoint\.\([0-9]*\)\.pb/\1/' | sort -n | tail -1)
+  first=$(num wall_time_s $d/checkpoint.$newest.wall.json)
+  "$B" resume $d --threads 2 >/dev/null 2>&1 || fail "twice: second resume"
+  same ref_sq $d "SIGTERM twice"
+  resumed_wall $d 3 "SIGTERM twice"
+  awk -v b="$(num wall_time_before_resume_s $d/run.json)" -v f="$first" 'BEGIN { exit !(b == f) }' ||
+    fail "SIGTERM twice: the earlier parts' wall time is not the one recorded at the second stop"
+  echo "ok: stopped twice and resumed: run.json parts 3, wall_time_s $(num wall_time_s $d/run.json) s"
+else
+  echo "note: the first resume of $d finished before the second SIGTERM (status $rc)"
+fi
 
 # 6. Faults: output directory that cannot be created; a write that fails (file size
 # limit, EFBIG, standing in for a full disk: we may run as root, where permissions and
