@@ -4,6 +4,7 @@
 #include "geometry/mesh_check.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <queue>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "core/error.h"
 #include "geometry/intersect.h"
@@ -46,8 +48,21 @@ std::vector<EdgeUse> collect_edges(const std::vector<Tri>& tris, const std::vect
       uses.push_back({edge_key(a, b), t, a < b});
     }
   }
-  std::sort(uses.begin(), uses.end(),
-            [](const EdgeUse& l, const EdgeUse& r) { return std::tie(l.key, l.tri) < std::tie(r.key, r.tri); });
+  // Ordered by (key, triangle): the uses are generated in triangle order, so a stable
+  // LSD radix sort on the key (a byte at a time, skipping bytes that are the same in
+  // every key) gives that order without comparisons — several times faster than
+  // std::sort here, which dominated scene validation (and the scene fuzzer).
+  std::vector<EdgeUse> sorted(uses.size());
+  std::array<std::size_t, 256> count{};
+  for (int shift = 0; shift < 64; shift += 8) {
+    count.fill(0);
+    for (const EdgeUse& u : uses) ++count[(u.key >> shift) & 0xff];
+    if (uses.empty() || count[(uses[0].key >> shift) & 0xff] == uses.size()) continue;
+    std::size_t sum = 0;
+    for (std::size_t& c : count) sum += std::exchange(c, sum);
+    for (const EdgeUse& u : uses) sorted[count[(u.key >> shift) & 0xff]++] = u;
+    uses.swap(sorted);
+  }
   return uses;
 }
 
