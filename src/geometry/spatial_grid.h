@@ -84,8 +84,10 @@ class SpatialGrid {
 
  private:
   static int clamp_axis(double f, int n) {
-    int i = static_cast<int>(f);
-    return i < 0 ? 0 : (i >= n ? n - 1 : i);
+    // Clamped before the conversion: a point far outside the grid (1e31 µm, found by
+    // fuzz/fuzz_scene.cpp) or NaN would overflow int (undefined behaviour).
+    if (!(f >= 0)) return 0;
+    return f >= n ? n - 1 : static_cast<int>(f);
   }
   std::uint32_t index(int x, int y, int z) const { return static_cast<std::uint32_t>(x + nx_ * (y + ny_ * z)); }
 
