@@ -45,7 +45,10 @@ void Simulator::init_well_mixed() {
 void Simulator::schedule_well_mixed() {
   if (!pools_) return;
   const double next = pools_->next_time();
-  const bool due = next <= model_.t_end_s;
+  // Strictly before the end: advance_well_mixed() fires nothing at t_end itself, and
+  // a pending time exactly at t_end (a thinning window that ends at a clamp step or
+  // at t + 1 s) would be pushed back at t_end forever by the end-of-run loop.
+  const bool due = next < model_.t_end_s;
   const bool pending = pool_event_ != kNoEvent && queue_.pending(pool_event_);
   if (pending && due) {
     if (queue_.time(pool_event_) != next) queue_.reschedule(pool_event_, next);
@@ -92,7 +95,8 @@ void Simulator::advance_well_mixed() {
 
 void Simulator::insert_agent(int pool_species, double t) {
   const PoolSpeciesDef& ps = model_.well_mixed.species[static_cast<std::size_t>(pool_species)];
-  CounterRng rng({model_.seed, kInsertionEntity, pools_->reactions_fired(), Purpose::kPlacement});
+  // Keyed by the new agent's id: a reaction that makes two agents places them apart.
+  CounterRng rng({model_.seed, kInsertionEntity, world_.next_id, Purpose::kPlacement});
   const std::uint32_t a = static_cast<std::uint32_t>(world_.membrane.size());
   add_membrane_on_region(ps.insert_species, 1, ps.insert_region, ps.insert_state, rng);
   agent_bound_.push_back(0);
