@@ -214,7 +214,9 @@ void Simulator::fire(EventHandle h) {
       --stats_.events;  // not part of the model: a checkpointed run counts as an uninterrupted one
       ++checkpoint_k_;
       const double next = static_cast<double>(checkpoint_k_ + 1) * checkpoint_interval_s_;
-      if (next < model_.t_end_s * (1 - 1e-12)) queue_.push(next, {kCheckpoint, 0});
+      // A restored run without a checkpoint interval keeps no schedule (0 would
+      // re-queue this event at the same time for ever).
+      if (checkpoint_interval_s_ > 0 && next < model_.t_end_s * (1 - 1e-12)) queue_.push(next, {kCheckpoint, 0});
       if (checkpoint_) checkpoint_(*this);
       break;
     }

@@ -1362,7 +1362,11 @@ class SceneCompiler {
               ok = false;
             }
         def.rate = number(src, {{"reaction", i}}, "rate_parameter", rx.has_rate(), rx.rate(), rx.rate_parameter());
-        if (!(std::isfinite(def.rate) && def.rate >= 0)) {
+        const bool unknown_parameter =
+            !rx.has_rate() && !rx.rate_parameter().empty() && !params.count(rx.rate_parameter());
+        if (unknown_parameter) {
+          ok = false;  // reported by number()
+        } else if (!(std::isfinite(def.rate) && def.rate >= 0)) {
           report(src, at({{"rate"}}), "give a rate ≥ 0 (µM/s, 1/s or 1/(µM·s) for 0, 1 or 2 reactants)");
           ok = false;
         }
