@@ -209,7 +209,8 @@ WallBefore read_wall_sidecar(const fs::path& dir, std::uint64_t number) {
     return end != begin && std::isfinite(value) && value >= 0;
   };
   double parts = 0;
-  w.known = number_after("wall_time_s", w.wall_s) && number_after("parts", parts);
+  w.known = number_after("wall_time_s", w.wall_s) && number_after("parts", parts) && parts >= 1 && parts < 1e6;
+  if (!w.known) return WallBefore{0, 1, false};  // at least the part that wrote the checkpoint
   w.parts = static_cast<int>(parts);
   return w;
 }

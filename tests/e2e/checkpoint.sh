@@ -95,6 +95,17 @@ printf '\x08\x07' | dd of=det_version/checkpoint.1.pb bs=1 seek=0 conv=notrunc 2
 grep -q "format version 7, but this spinesim reads version 2" resume.err || { cat resume.err; fail "version message"; }
 echo "ok: checkpoint of format version 7 refused: $(cat resume.err)"
 
+# A checkpoint without its wall-time sidecar (written by an older spinesim, or deleted):
+# resumed all the same; run.json says the earlier parts' wall time is unknown.
+SPINESIM_TEST_CRASH_IN_CHECKPOINT=3 det --out det_nowall --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
+rm -f det_nowall/checkpoint.*.wall.json
+"$B" resume det_nowall --threads 2 >/dev/null 2>resume.err || { cat resume.err; fail "resume without a sidecar"; }
+grep -q "checkpoint.2.wall.json is missing" resume.err || { cat resume.err; fail "no message about the sidecar"; }
+same ref_det det_nowall "checkpoint without its wall-time sidecar"
+grep -q '"wall_time_before_resume_s": null' det_nowall/run.json || fail "sidecar missing: run.json does not say so"
+[ "$(num wall_time_s det_nowall/run.json)" = "$(num wall_time_this_part_s det_nowall/run.json)" ] ||
+  fail "sidecar missing: wall_time_s is not the resumed part's"
+
 # 5. SIGTERM and SIGINT: checkpoint, exit status 4, a message on how to resume; then identical.
 for sig in TERM INT; do
   d=sq_$sig
