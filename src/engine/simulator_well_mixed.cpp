@@ -81,7 +81,11 @@ void Simulator::advance_well_mixed() {
   for (;;) {
     const double t = pools_->next_time();
     double limit = std::min(queue_.next_time(), model_.t_end_s);
-    if (diffusing_) limit = std::min(limit, anchor_ + static_cast<double>(steps_since_anchor_ + 1) * model_.dt_s);
+    // While diffusing, the scheduler takes the next step once the earliest event is
+    // at or after time_s_ + dt·(1 − 1e−9); the same expression here (not the step
+    // boundary anchor + n·dt, which can differ from it by an ulp late in a run) so
+    // that the pools always fire when the scheduler hands them the clock.
+    if (diffusing_) limit = std::min(limit, time_s_ + model_.dt_s * (1 - 1e-9));
     if (!(t < limit)) break;
     if (!diffusing_ && t > time_s_) time_s_ = t;
     if (pools_->fire() >= 0) {
