@@ -64,6 +64,7 @@ Example:
 )";
 
 const char* kPlotHelp = R"(usage: spinesim plot RUN_DIR -o OUT.png [--columns A,B,...] [--size WxH]
+                     [--title T] [--y-label L]
 
 Plots columns of RUN_DIR/counts.csv against time (ms, s or min by the run's length) as lines with a legend.
 Without --columns it picks up to 8 columns that change during the run (molecule
@@ -74,6 +75,8 @@ Options:
   -o, --output OUT.png   image to write
   --columns A,B,...      counts.csv column names, comma-separated (see its header)
   --size WxH             image size in pixels (default 1000x600)
+  --title T              chart title (default: RUN_DIR: counts.csv)
+  --y-label L            left axis title (default: count, and current when plotted)
 
 Example:
   xvfb-run -a spinesim plot runs/demo -o runs/demo/counts.png --columns calcium@cytosol,glutamate@cleft
@@ -172,9 +175,11 @@ int plot_command(int argc, char** argv) {
     std::cout << kPlotHelp;
     return kExitOk;
   }
-  Args args = parse(argc, argv, {{"output"}, {"columns"}, {"size"}});
+  Args args = parse(argc, argv, {{"output"}, {"columns"}, {"size"}, {"title"}, {"y-label"}});
   require_run_dir_and_output(args, "plot", "OUT.png");
   PlotOptions o;
+  if (auto t = args.get("title")) o.title = *t;
+  if (auto y = args.get("y-label")) o.y_label = *y;
   parse_size(args, o.width, o.height);
   if (auto cols = args.get("columns")) {
     std::istringstream in(*cols);

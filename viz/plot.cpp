@@ -182,7 +182,9 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
   vtkNew<vtkChartXY> chart;
   view->GetScene()->AddItem(chart);
   const int font = std::max(10, o.height / 40);
-  chart->SetTitle(run_dir.filename().empty() ? "counts.csv" : run_dir.filename().string() + ": counts.csv");
+  chart->SetTitle(!o.title.empty()             ? o.title
+                  : run_dir.filename().empty() ? "counts.csv"
+                                               : run_dir.filename().string() + ": counts.csv");
   style(chart->GetTitleProperties(), font + 2, true);
   for (std::size_t i = 0; i < columns.size(); ++i) {
     vtkPlot* line = chart->AddPlot(vtkChart::LINE);
@@ -196,7 +198,7 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
   vtkAxis* x = chart->GetAxis(vtkAxis::BOTTOM);
   x->SetTitle(unit.label);
   vtkAxis* y = chart->GetAxis(vtkAxis::LEFT);
-  y->SetTitle(has_current ? "count; current (pA)" : "count (molecules or agents)");
+  y->SetTitle(!o.y_label.empty() ? o.y_label : has_current ? "count; current (pA)" : "count (molecules or agents)");
   for (vtkAxis* a : {x, y}) {
     style(a->GetTitleProperties(), font, true);
     style(a->GetLabelProperties(), font - 1, false);

@@ -13,6 +13,8 @@ struct PlotOptions {
   int width = 1000;                  ///< image width, pixels
   int height = 600;                  ///< image height, pixels
   std::vector<std::string> columns;  ///< counts.csv columns; empty = default_plot_columns
+  std::string title;                 ///< empty = "RUN_DIR: counts.csv"
+  std::string y_label;               ///< empty = count (and current when a current is plotted)
 };
 
 /// A parsed counts.csv: header names and numeric rows (one value per column).
