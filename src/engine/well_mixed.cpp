@@ -95,8 +95,8 @@ void WellMixedSystem::redraw(double t) {
     for (std::size_t r = 0; r < model_.reactions.size(); ++r)
       if (model_.reactions[r].modulator_clamp >= 0) factor_[r] = modulator_bound(r, t, window);
   }
-  double bound = 0;
-  for (std::size_t r = 0; r < propensity_.size(); ++r) bound += propensity_[r] * factor_[r];
+  const double bound = total_bound();
+  bound_ = bound;
   state_.time = t;
   state_.window = window;
   double when = kInf;
@@ -126,9 +126,8 @@ int WellMixedSystem::fire() {
   // The second word of the candidate's block picks the reaction.
   CounterRng rng({seed_, kPoolEntity, state_.draws++, Purpose::kWellMixed});
   rng();
-  double bound = 0;
-  for (std::size_t r = 0; r < propensity_.size(); ++r) bound += propensity_[r] * factor_[r];
-  double u = uniform_open0(rng()) * bound;
+  // The bound of the candidate's draw: nothing changed since redraw().
+  double u = uniform_open0(rng()) * bound_;
   int chosen = -1;
   for (std::size_t r = 0; r < propensity_.size(); ++r) {
     const double slot = propensity_[r] * factor_[r];
@@ -178,6 +177,13 @@ void WellMixedSystem::restore(WellMixedState s) {
   if (has_modulators_)
     for (std::size_t r = 0; r < model_.reactions.size(); ++r)
       if (model_.reactions[r].modulator_clamp >= 0) factor_[r] = modulator_bound(r, state_.time, state_.window);
+  bound_ = total_bound();
+}
+
+double WellMixedSystem::total_bound() const {
+  double bound = 0;
+  for (std::size_t r = 0; r < propensity_.size(); ++r) bound += propensity_[r] * factor_[r];
+  return bound;
 }
 
 }  // namespace spinesim

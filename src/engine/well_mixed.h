@@ -57,6 +57,7 @@ class WellMixedSystem {
   void update_propensity(std::size_t r);
   double modulator_bound(std::size_t r, double t, double window) const;
   void redraw(double t);
+  double total_bound() const;
 
   const WellMixedModel& model_;
   const std::vector<ClampDef>& clamps_;
@@ -65,6 +66,7 @@ class WellMixedSystem {
   std::vector<double> constant_;                        ///< per reaction: k·Ω (order 0), k (1), k/Ω (2)
   std::vector<double> propensity_;                      ///< without the modulator factor
   std::vector<double> factor_;                          ///< modulator bound on the current window (1 if none)
+  double bound_ = 0;                                    ///< Σ propensity·factor when the pending candidate was drawn
   std::vector<std::vector<std::uint32_t>> dependents_;  ///< per species: reactions it is a reactant of
   std::vector<std::vector<std::pair<std::uint32_t, std::int64_t>>> change_;  ///< per reaction: net change per species
   std::vector<int> insertions_;
