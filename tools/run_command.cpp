@@ -86,13 +86,22 @@ Example:
   spinesim resume runs/demo
 )";
 
-const char* kValidateHelp = R"(usage: spinesim validate SCENE
+const char* kValidateHelp = R"(usage: spinesim validate SCENE [--verbose] [--intersections FILE.vtp]
 
 Checks SCENE without running it and lists every problem as FILE:LINE:COLUMN: FIELD: MESSAGE.
 Exit status 0 when the scene can run, 2 otherwise.
 
+  --verbose        also list every intersecting triangle pair of an imported surface (up
+                   to 1000 per surface or pair of surfaces), not only the first
+  --intersections FILE.vtp
+                   write those triangles to FILE.vtp for ParaView: cell arrays "pair"
+                   (k for the k-th pair, both triangles), "triangle" (index in its
+                   surface's file) and "group" (index into the field array "groups":
+                   a surface, or two surfaces "a x b" that meet)
+
 Example:
   spinesim validate scenes/spine_glutamate.pbtxt
+  spinesim validate my_cad_spine.pbtxt --verbose --intersections crossing.vtp
 )";
 
 void print_diagnostics(const std::vector<Diagnostic>& list) {
@@ -535,12 +544,38 @@ int validate_command(int argc, char** argv) {
     std::cout << kValidateHelp;
     return kExitOk;
   }
-  Args args(argc, argv, 2, {});
+  Args args(argc, argv, 2, {{"verbose", false}, {"intersections"}});
   if (args.positional().size() != 1) throw UsageError("validate needs exactly one SCENE file");
   std::vector<Diagnostic> errors, warnings;
-  validate_scene(args.positional()[0], errors, warnings);
+  std::vector<MeshIntersections> intersections;
+  validate_scene(args.positional()[0], errors, warnings, &intersections);
   print_diagnostics(warnings);
   print_diagnostics(errors);
+  if (args.has("verbose"))
+    for (const auto& group : intersections)
+      for (const auto& pair : group.report.found) std::cerr << "  " << group.label << ": " << pair.describe() << "\n";
+  if (const auto out = args.get("intersections")) {
+    TriangleMesh all;
+    std::vector<std::int32_t> pair_ids, triangle_ids, group_ids;
+    std::vector<std::string> labels;
+    for (std::size_t g = 0; g < intersections.size(); ++g) {
+      const auto& group = intersections[g];
+      labels.push_back(group.label);
+      const auto base = static_cast<std::uint32_t>(all.vertices.size());
+      all.vertices.insert(all.vertices.end(), group.triangles.vertices.begin(), group.triangles.vertices.end());
+      for (auto t : group.triangles.triangles) all.triangles.push_back({t[0] + base, t[1] + base, t[2] + base});
+      for (std::size_t k = 0; k < group.report.found.size(); ++k)
+        for (const std::uint32_t t : group.report.found[k].triangles) {
+          pair_ids.push_back(static_cast<std::int32_t>(pair_ids.size() / 2));
+          triangle_ids.push_back(static_cast<std::int32_t>(t));
+          group_ids.push_back(static_cast<std::int32_t>(g));
+        }
+    }
+    write_triangles_vtp(all, {{"pair", pair_ids}, {"triangle", triangle_ids}, {"group", group_ids}},
+                        {{"groups", labels}}, *out);
+    std::cerr << *out << ": " << pair_ids.size() / 2 << " intersecting triangle pair"
+              << (pair_ids.size() == 2 ? "" : "s") << " written\n";
+  }
   if (!errors.empty()) {
     std::cerr << errors.size() << " problem" << (errors.size() == 1 ? "" : "s") << " found.\n";
     return kExitInput;

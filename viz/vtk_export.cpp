@@ -79,6 +79,22 @@ vtkSmartPointer<vtkPoints> points_of(const std::vector<Vec3>& positions) {
   return pts;
 }
 
+vtkSmartPointer<vtkCellArray> polys_of(const std::vector<std::array<std::uint32_t, 3>>& triangles) {
+  const auto n = static_cast<vtkIdType>(triangles.size());
+  vtkNew<vtkTypeInt64Array> offsets;
+  vtkNew<vtkTypeInt64Array> conn;
+  offsets->SetNumberOfValues(n + 1);
+  conn->SetNumberOfValues(3 * n);
+  for (vtkIdType t = 0; t <= n; ++t) offsets->SetValue(t, 3 * t);
+  for (vtkIdType t = 0; t < n; ++t) {
+    for (int k = 0; k < 3; ++k)
+      conn->SetValue(3 * t + k, triangles[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
+  }
+  auto polys = vtkSmartPointer<vtkCellArray>::New();
+  polys->SetData(offsets, conn);
+  return polys;
+}
+
 void write_polydata(vtkPolyData* pd, const fs::path& file) {
   atomic_write_with(file, [&](const fs::path& tmp) {
     vtkNew<vtkXMLPolyDataWriter> w;
@@ -174,19 +190,7 @@ void write_mesh_vtp(const Geometry& g, const fs::path& file) {
   vtkNew<vtkPolyData> pd;
   pd->SetPoints(points_of(g.vertices));
 
-  const auto n = static_cast<vtkIdType>(g.triangles.size());
-  vtkNew<vtkTypeInt64Array> offsets;
-  vtkNew<vtkTypeInt64Array> conn;
-  offsets->SetNumberOfValues(n + 1);
-  conn->SetNumberOfValues(3 * n);
-  for (vtkIdType t = 0; t <= n; ++t) offsets->SetValue(t, 3 * t);
-  for (vtkIdType t = 0; t < n; ++t) {
-    for (int k = 0; k < 3; ++k)
-      conn->SetValue(3 * t + k, g.triangles[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
-  }
-  vtkNew<vtkCellArray> polys;
-  polys->SetData(offsets, conn);
-  pd->SetPolys(polys);
+  pd->SetPolys(polys_of(g.triangles));
 
   std::vector<std::int32_t> front(g.triangle_sides.size()), back(g.triangle_sides.size());
   for (std::size_t t = 0; t < g.triangle_sides.size(); ++t) {
@@ -204,6 +208,20 @@ void write_mesh_vtp(const Geometry& g, const fs::path& file) {
   fd->AddArray(string_array("compartment_names", g.compartment_names));
   pd->SetFieldData(fd);
 
+  write_polydata(pd, file);
+}
+
+void write_triangles_vtp(const TriangleMesh& mesh,
+                         const std::vector<std::pair<std::string, std::vector<std::int32_t>>>& cell_arrays,
+                         const std::vector<std::pair<std::string, std::vector<std::string>>>& field_strings,
+                         const fs::path& file) {
+  vtkNew<vtkPolyData> pd;
+  pd->SetPoints(points_of(mesh.vertices));
+  pd->SetPolys(polys_of(mesh.triangles));
+  for (const auto& [name, values] : cell_arrays) pd->GetCellData()->AddArray(int32_array(name.c_str(), values));
+  vtkNew<vtkFieldData> fd;
+  for (const auto& [name, values] : field_strings) fd->AddArray(string_array(name.c_str(), values));
+  pd->SetFieldData(fd);
   write_polydata(pd, file);
 }
 

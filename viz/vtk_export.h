@@ -3,6 +3,7 @@
 // run directory opens directly in ParaView and can be rendered by viz/render.h.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -19,6 +20,13 @@ namespace spinesim {
 /// Uncompressed raw-binary appended data: the same geometry gives byte-identical
 /// files. Written atomically; throws IoError when the file cannot be written.
 void write_mesh_vtp(const Geometry& g, const std::filesystem::path& file);
+
+/// Writes a bare triangle mesh with Int32 cell arrays and string field arrays (e.g. the
+/// offending triangles of `validate --intersections`). Deterministic and atomic.
+void write_triangles_vtp(const TriangleMesh& mesh,
+                         const std::vector<std::pair<std::string, std::vector<std::int32_t>>>& cell_arrays,
+                         const std::vector<std::pair<std::string, std::vector<std::string>>>& field_strings,
+                         const std::filesystem::path& file);
 
 /// Writes the molecules of `s` as points (µm, float64) with one vertex cell each,
 /// point arrays "species", "state", "region", "compartment" (Int32) and "id"

@@ -1,5 +1,7 @@
 #include "geometry/intersect.h"
 
+#include "geometry/predicates.h"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,6 +14,12 @@ bool segment_hits_triangle(const Geometry& g, TriangleIndex tri, const Vec3& p, 
   return segment_hits_triangle({a, g.vertex(tri, 1) - a, g.vertex(tri, 2) - a}, p, d, t_min, t_out);
 }
 
+// Rounded on purpose (the reflection hot path): the slack makes a segment through a
+// shared edge hit at least one of its triangles, so rounding can change only which wall
+// of an edge or corner a molecule reflects from first. That cannot leak it: the
+// reflected segment is tested again against every wall (diffusion.cpp), so a second
+// wall it would cross is found in the next pass. Exact decisions are kept for the
+// checks whose answer is final (geometry/predicates.h).
 bool segment_hits_triangle(const std::array<Vec3, 3>& tri, const Vec3& p, const Vec3& d, double t_min, double& t_out) {
   const Vec3& a = tri[0];
   const Vec3& e1 = tri[1];
@@ -101,8 +109,12 @@ int compartment_at(const Geometry& g, const SpatialGrid& grid, const Vec3& p, in
     const double u = (d22 * x1 - d12 * x2) / den, v = (d11 * x2 - d12 * x1) / den;
     if (u < 1e-7 || v < 1e-7 || u + v > 1 - 1e-7) grazing = true;
     if (grazing) continue;
-    const bool hits_front = dot(d, g.raw_normal(best_tri)) < 0;
-    return g.triangle_sides[best_tri][hits_front ? 0 : 1];
+    // Which side of the nearest wall p is on, decided exactly (a rounded dot product of
+    // a grazing ray with the normal could take the wrong side). orient3d < 0: p is on
+    // the side the normal points to, the front.
+    const int side = orient3d(g.vertex(best_tri, 0), g.vertex(best_tri, 1), g.vertex(best_tri, 2), p);
+    if (side == 0) return -1;
+    return g.triangle_sides[best_tri][side < 0 ? 0 : 1];
   }
   return -1;
 }

@@ -11,13 +11,15 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <queue>
+#include <sstream>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include "core/error.h"
-#include "geometry/intersect.h"
+#include "geometry/predicates.h"
 
 namespace spinesim {
 
@@ -336,29 +338,48 @@ TriangleMesh weld_vertices(const TriangleMesh& mesh, double tol_um) {
 }
 
 bool point_inside(const TriangleMesh& mesh, const Vec3& p) {
-  // Irrational-ish components: a ray through a vertex or along an edge of a mesh
-  // built on a regular grid would need a coincidence of these ratios.
-  const Vec3 d = normalized(Vec3{0.5773502691896258, 0.7071067811865476, 0.4142135623730950});
-  bool inside = false;
+  // Ray-crossing parity with exact predicates: each triangle is crossed properly (the
+  // ray passes strictly through its interior), missed, or hit degenerately (through an
+  // edge or corner, or p lies in its plane), which is recognised exactly and answered
+  // by trying the next direction, so the parity never miscounts. Irrational-looking
+  // directions make the degenerate case rare.
+  static const Vec3 kDirections[] = {
+      normalized(Vec3{0.5773502691896258, 0.7071067811865476, 0.4142135623730950}),
+      normalized(Vec3{-0.3109, 0.8461, -0.4331}), normalized(Vec3{0.7071, -0.1234, 0.6958}),
+      normalized(Vec3{-0.2213, -0.5591, -0.7993}), normalized(Vec3{0.1357, -0.9135, 0.3839})};
   const auto nv = mesh.vertices.size();
-  for (const auto& t : mesh.triangles) {
-    if (t[0] >= nv || t[1] >= nv || t[2] >= nv) continue;
-    // Möller–Trumbore, counting hits with t > 0.
-    const Vec3& a = mesh.vertices[t[0]];
-    const Vec3 e1 = mesh.vertices[t[1]] - a, e2 = mesh.vertices[t[2]] - a;
-    const Vec3 pv = cross(d, e2);
-    const double det = dot(e1, pv);
-    if (det == 0) continue;
-    const double inv = 1.0 / det;
-    const Vec3 tv = p - a;
-    const double u = dot(tv, pv) * inv;
-    if (u < 0 || u > 1) continue;
-    const Vec3 qv = cross(tv, e1);
-    const double v = dot(d, qv) * inv;
-    if (v < 0 || u + v > 1) continue;
-    if (dot(e2, qv) * inv > 0) inside = !inside;
+  Vec3 lo = p, hi = p;
+  for (const auto& v : mesh.vertices) {
+    lo = Vec3{std::min(lo.x, v.x), std::min(lo.y, v.y), std::min(lo.z, v.z)};
+    hi = Vec3{std::max(hi.x, v.x), std::max(hi.y, v.y), std::max(hi.z, v.z)};
   }
-  return inside;
+  const double reach = 2 * norm(hi - lo) + 1;  // the far end q is outside every triangle's reach
+  for (const Vec3& d : kDirections) {
+    const Vec3 q = p + d * reach;
+    bool inside = false, degenerate = false;
+    for (const auto& t : mesh.triangles) {
+      if (t[0] >= nv || t[1] >= nv || t[2] >= nv) continue;
+      const Vec3 &a = mesh.vertices[t[0]], &b = mesh.vertices[t[1]], &c = mesh.vertices[t[2]];
+      const int op = orient3d(a, b, c, p), oq = orient3d(a, b, c, q);
+      if (op * oq > 0) continue;
+      if (op == 0 || oq == 0) {
+        // p in the triangle's plane (q is too far to be): a hit only if p lies in it.
+        if (op == 0 && oq != 0 && segment_meets_triangle(p, p, a, b, c)) degenerate = true;
+        if (oq == 0 && op != 0 && segment_meets_triangle(q, q, a, b, c)) degenerate = true;
+        if (op == 0 && oq == 0 && segment_meets_triangle(p, q, a, b, c)) degenerate = true;
+        continue;
+      }
+      const int s1 = orient3d(p, q, a, b), s2 = orient3d(p, q, b, c), s3 = orient3d(p, q, c, a);
+      if ((s1 > 0 && s2 > 0 && s3 > 0) || (s1 < 0 && s2 < 0 && s3 < 0)) {
+        inside = !inside;
+      } else if (!((s1 < 0 || s2 < 0 || s3 < 0) && (s1 > 0 || s2 > 0 || s3 > 0))) {
+        degenerate = true;  // through an edge or a corner
+      }
+      if (degenerate) break;
+    }
+    if (!degenerate) return inside;
+  }
+  return false;  // on the surface (or every direction grazed an edge)
 }
 
 namespace {
@@ -456,6 +477,166 @@ double compartment_volume(const Geometry& g, CompartmentId c) {
   return v;
 }
 
+namespace {
+
+std::array<Vec3, 3> corners(const TriangleMesh& mesh, std::uint32_t t) {
+  const auto& tri = mesh.triangles[t];
+  return {mesh.vertices[tri[0]], mesh.vertices[tri[1]], mesh.vertices[tri[2]]};
+}
+
+/// Signed distances of u's corners from the plane of w (µm; rounded).
+std::array<double, 3> plane_distances(const std::array<Vec3, 3>& w, const std::array<Vec3, 3>& u) {
+  Vec3 n = cross(w[1] - w[0], w[2] - w[0]);
+  const double len = norm(n);
+  if (len > 0) n = n / len;
+  return {dot(u[0] - w[0], n), dot(u[1] - w[0], n), dot(u[2] - w[0], n)};
+}
+
+/// How far u reaches through the plane of w on its shallower side: the distance u
+/// would have to move to stop crossing it.
+double penetration(const std::array<Vec3, 3>& w, const std::array<Vec3, 3>& u) {
+  const auto d = plane_distances(w, u);
+  const double above = std::max({d[0], d[1], d[2], 0.0}), below = -std::min({d[0], d[1], d[2], 0.0});
+  return std::min(above, below);
+}
+
+/// Describes a pair already known to meet: kind, a point where they meet, depth. The
+/// kind comes from exact predicates; the point and depth are rounded, for reporting.
+SelfIntersection describe_meeting(std::uint32_t s_index, std::uint32_t t_index, const std::array<Vec3, 3>& s,
+                                  const std::array<Vec3, 3>& t) {
+  SelfIntersection m;
+  m.triangles[0] = s_index;
+  m.triangles[1] = t_index;
+  bool coplanar = true;
+  for (int k = 0; k < 3; ++k)
+    coplanar = coplanar && orient3d(s[0], s[1], s[2], t[k]) == 0 && orient3d(t[0], t[1], t[2], s[k]) == 0;
+  // Points where an edge of one meets the other: where it pierces the other's plane, or
+  // (coplanar) its ends that lie in the other triangle.
+  std::vector<Vec3> points;
+  auto gather = [&](const std::array<Vec3, 3>& u, const std::array<Vec3, 3>& w) {
+    const auto d = plane_distances(w, u);
+    for (int e = 0; e < 3; ++e) {
+      const Vec3 &p = u[e], &q = u[(e + 1) % 3];
+      if (!segment_meets_triangle(p, q, w[0], w[1], w[2])) continue;
+      const double dp = d[e], dq = d[(e + 1) % 3];
+      if (!coplanar && dp != dq) {
+        points.push_back(p + (q - p) * (dp / (dp - dq)));
+      } else {
+        if (segment_meets_triangle(p, p, w[0], w[1], w[2])) points.push_back(p);
+        if (segment_meets_triangle(q, q, w[0], w[1], w[2])) points.push_back(q);
+      }
+    }
+  };
+  gather(s, t);
+  gather(t, s);
+  if (points.empty()) {  // coplanar edges crossing with no corner inside: report the crossing edges' middle
+    for (const auto& p : s) points.push_back(p);
+    for (const auto& p : t) points.push_back(p);
+  }
+  Vec3 sum{};
+  for (const auto& p : points) sum += p;
+  m.where = sum / static_cast<double>(points.size());
+  if (coplanar) {
+    m.kind = SelfIntersection::Kind::kCoplanarOverlap;
+  } else {
+    m.depth_um = std::min(penetration(t, s), penetration(s, t));
+    // Passing through means some corner lies strictly on each side of the other plane.
+    auto straddles = [](const std::array<Vec3, 3>& w, const std::array<Vec3, 3>& u) {
+      bool pos = false, neg = false;
+      for (const auto& p : u) {
+        const int o = orient3d(w[0], w[1], w[2], p);
+        pos = pos || o > 0;
+        neg = neg || o < 0;
+      }
+      return pos && neg;
+    };
+    m.kind = straddles(t, s) && straddles(s, t) ? SelfIntersection::Kind::kCross : SelfIntersection::Kind::kTouch;
+  }
+  return m;
+}
+
+/// Whether triangles s < t meet where a closed surface must not, given the vertex
+/// indices they share (see check_self_intersections).
+std::optional<SelfIntersection> intersect_pair(const TriangleMesh& mesh, std::uint32_t s, std::uint32_t t) {
+  const auto& ts = mesh.triangles[s];
+  const auto& tt = mesh.triangles[t];
+  int shared = 0, s_shared[3] = {-1, -1, -1};  // s_shared[k]: corner of t equal to corner k of s
+  for (int q = 0; q < 3; ++q)
+    for (int w = 0; w < 3; ++w)
+      if (ts[q] == tt[w]) {
+        s_shared[q] = w;
+        ++shared;
+      }
+  const auto a = corners(mesh, s), b = corners(mesh, t);
+  bool meet = false;
+  if (shared == 0) {
+    meet = triangles_meet(a, b);
+  } else if (shared == 1) {
+    // Their intersection is convex and contains the shared corner v; if it holds any
+    // other point, walking from v through it one leaves the intersection on an edge
+    // opposite v of one triangle that lies in the other. So they meet beyond v exactly
+    // when the edge opposite v in one meets the other triangle.
+    int qs = 0;
+    while (s_shared[qs] < 0) ++qs;
+    const int qt = s_shared[qs];
+    meet = segment_meets_triangle(a[(qs + 1) % 3], a[(qs + 2) % 3], b[0], b[1], b[2]) ||
+           segment_meets_triangle(b[(qt + 1) % 3], b[(qt + 2) % 3], a[0], a[1], a[2]);
+  } else if (shared == 2) {
+    // Not coplanar: the planes meet in the shared edge's line, which each triangle meets
+    // only in that edge. Coplanar: they overlap when folded onto the same side of it.
+    int free_s = 0;
+    while (s_shared[free_s] >= 0) ++free_s;
+    int free_t = 0;
+    while (free_t == s_shared[0] || free_t == s_shared[1] || free_t == s_shared[2]) ++free_t;
+    const Vec3& u = a[(free_s + 1) % 3];
+    const Vec3& w = a[(free_s + 2) % 3];
+    if (orient3d(u, w, a[free_s], b[free_t]) == 0)
+      for (int drop = 0; drop < 3 && !meet; ++drop) {
+        // A projection that is not one-to-one on the plane flattens it to a line and
+        // gives 0 for both; any non-zero pair comes from a faithful projection.
+        const int i = (drop + 1) % 3, j = (drop + 2) % 3;
+        meet = orient2d(u, w, a[free_s], i, j) * orient2d(u, w, b[free_t], i, j) > 0;
+      }
+  } else {
+    meet = true;  // the same three corners twice
+  }
+  if (!meet) return std::nullopt;
+  auto m = describe_meeting(s, t, a, b);
+  return m;
+}
+
+}  // namespace
+
+TriangleMesh intersecting_triangles(const TriangleMesh& mesh, const SelfIntersectionReport& r) {
+  TriangleMesh out;
+  for (const auto& pair : r.found)
+    for (const std::uint32_t t : pair.triangles) {
+      const auto base = static_cast<std::uint32_t>(out.vertices.size());
+      for (const auto& v : corners(mesh, t)) out.vertices.push_back(v);
+      out.triangles.push_back({base, base + 1, base + 2});
+    }
+  return out;
+}
+
+std::string SelfIntersection::describe() const {
+  std::ostringstream out;
+  out << "triangles " << triangles[0] << " and " << triangles[1];
+  switch (kind) {
+    case Kind::kCross:
+      out << " cross near (" << where.x << ", " << where.y << ", " << where.z << ") µm, one reaching "
+          << depth_um << " µm through the other's plane";
+      break;
+    case Kind::kTouch:
+      out << " touch at (" << where.x << ", " << where.y << ", " << where.z
+          << ") µm (0 µm apart: they meet on an edge or corner without passing through)";
+      break;
+    case Kind::kCoplanarOverlap:
+      out << " lie in one plane and overlap near (" << where.x << ", " << where.y << ", " << where.z << ") µm";
+      break;
+  }
+  return out.str();
+}
+
 SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::size_t limit) {
   SelfIntersectionReport r;
   const std::size_t n = mesh.triangles.size();
@@ -509,25 +690,6 @@ SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::s
         for (auto k = cell_of(lo[t].z, all_lo.z); k <= cell_of(hi[t].z, all_lo.z); ++k)
           entries.push_back({key(i, j, k), t});
   std::sort(entries.begin(), entries.end());
-  auto packed = [&](std::uint32_t t) {
-    const auto& tri = mesh.triangles[t];
-    const Vec3& a = mesh.vertices[tri[0]];
-    return std::array<Vec3, 3>{a, mesh.vertices[tri[1]] - a, mesh.vertices[tri[2]] - a};
-  };
-  // True when an edge of triangle s passes through triangle t; `at` gets the point.
-  auto edge_crosses = [&](std::uint32_t s, std::uint32_t t, Vec3& at) {
-    const auto tri = packed(t);
-    for (int e = 0; e < 3; ++e) {
-      const Vec3& p = mesh.vertices[mesh.triangles[s][e]];
-      const Vec3 d = mesh.vertices[mesh.triangles[s][(e + 1) % 3]] - p;
-      double u = 0;
-      if (segment_hits_triangle(tri, p, d, 0.0, u)) {
-        at = p + d * u;
-        return true;
-      }
-    }
-    return false;
-  };
   for (std::size_t b = 0; b < entries.size();) {
     std::size_t e = b;
     while (e < entries.size() && entries[e].first == entries[b].first) ++e;
@@ -535,24 +697,13 @@ SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::s
     for (std::size_t x = b; x < e; ++x)
       for (std::size_t y = x + 1; y < e; ++y) {
         const std::uint32_t s = entries[x].second, t = entries[y].second;
-        const auto& ts = mesh.triangles[s];
-        const auto& tt = mesh.triangles[t];
-        bool shared = false;
-        for (int q = 0; q < 3; ++q)
-          for (int w = 0; w < 3; ++w) shared = shared || ts[q] == tt[w];
-        if (shared) continue;
         const Vec3 olo{std::max(lo[s].x, lo[t].x), std::max(lo[s].y, lo[t].y), std::max(lo[s].z, lo[t].z)};
         const Vec3 ohi{std::min(hi[s].x, hi[t].x), std::min(hi[s].y, hi[t].y), std::min(hi[s].z, hi[t].z)};
         if (olo.x > ohi.x || olo.y > ohi.y || olo.z > ohi.z) continue;
         // Test each pair once: in the cell holding the low corner of the boxes' overlap.
         if (key(cell_of(olo.x, all_lo.x), cell_of(olo.y, all_lo.y), cell_of(olo.z, all_lo.z)) != cell) continue;
-        Vec3 at{};
-        if (edge_crosses(s, t, at) || edge_crosses(t, s, at)) {
-          if (r.pairs == 0) {
-            r.first[0] = std::min(s, t);
-            r.first[1] = std::max(s, t);
-            r.where = at;
-          }
+        if (auto hit = intersect_pair(mesh, std::min(s, t), std::max(s, t))) {
+          r.found.push_back(*hit);
           if (++r.pairs >= limit) return r;
         }
       }

@@ -46,18 +46,41 @@ MeshCheckReport check_closed_mesh(const TriangleMesh& mesh);
 /// degenerate (zero-area) triangles, or is non-orientable.
 std::size_t orient_outward(TriangleMesh& mesh, const std::string& source_name);
 
-/// Result of `check_self_intersections`.
-struct SelfIntersectionReport {
-  std::size_t pairs = 0;            ///< crossing triangle pairs found (stops at `limit`)
-  std::uint32_t first[2] = {0, 0};  ///< the first crossing pair (triangle indices)
-  Vec3 where{};                     ///< a point on the first crossing (µm)
+/// One pair of triangles that meet where a closed surface must not (see
+/// `check_self_intersections`).
+struct SelfIntersection {
+  enum class Kind {
+    kCross,             ///< one passes through the other
+    kTouch,             ///< they meet only on a boundary (edge or corner), not passing through
+    kCoplanarOverlap,   ///< they lie in one plane and overlap (incl. a fold onto a shared edge)
+  };
+  std::uint32_t triangles[2] = {0, 0};  ///< triangle indices, smaller first
+  Kind kind = Kind::kCross;
+  Vec3 where{};         ///< a point where they meet (µm; rounded, for reporting)
+  double depth_um = 0;  ///< how far one passes through the other's plane (0 for touch/coplanar)
+  /// One line for users: the two triangles, where they meet and how.
+  std::string describe() const;
 };
 
-/// Finds pairs of triangles that share no vertex yet cross or touch (an edge of one
-/// passes through the other), binning triangles into a uniform grid so that only
-/// nearby pairs are tested: O(triangles) for ordinary meshes. Coplanar overlaps are
-/// not detected. Stops after `limit` pairs; never throws.
+/// Result of `check_self_intersections`.
+struct SelfIntersectionReport {
+  std::size_t pairs = 0;                ///< offending pairs found (stops at `limit`)
+  std::vector<SelfIntersection> found;  ///< those pairs, in the order found
+};
+
+/// Finds pairs of triangles that meet where a closed surface must not, with exact
+/// predicates (geometry/predicates.h), so coplanar facets and near misses are decided
+/// right. Pairs with no common vertex must not touch at all; pairs sharing one vertex
+/// must meet only at it; pairs sharing an edge must not fold onto each other (coplanar,
+/// on the same side of the edge). Triangles are binned into a uniform grid so that only
+/// nearby pairs are tested: O(triangles) for ordinary meshes. Triangles sharing vertex
+/// indices are connected; coincident positions under different indices count as
+/// touching. Stops after `limit` pairs; never throws.
 SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::size_t limit = 1);
+
+/// The triangles of the pairs in `r.found`, copied out of `mesh` for viewing:
+/// triangles 2k and 2k + 1 of the result are pair k (vertices not shared).
+TriangleMesh intersecting_triangles(const TriangleMesh& mesh, const SelfIntersectionReport& r);
 
 /// Merges vertices closer than tol_um (µm) — imported STL files have unshared
 /// vertices. Returns the merged mesh (only referenced vertices, in first-use order);
@@ -65,10 +88,10 @@ SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::s
 /// tol_um <= 0 merges only exactly equal positions.
 TriangleMesh weld_vertices(const TriangleMesh& mesh, double tol_um = 1e-9);
 
-/// True when p (µm) lies inside the closed mesh, by ray-crossing parity along a fixed,
-/// irrational direction (so hits on edges/vertices are practically impossible).
-/// Points exactly on the surface may go either way. O(triangles) per call: meant for
-/// tests and placement checks, not for inner loops.
+/// True when p (µm) lies inside the closed mesh, by ray-crossing parity decided with
+/// exact predicates: a ray through an edge or corner is recognised and another
+/// direction taken. Points exactly on the surface count as outside. O(triangles) per
+/// call: meant for tests and placement checks, not for inner loops.
 bool point_inside(const TriangleMesh& mesh, const Vec3& p);
 
 /// For each bounded compartment c (g.compartment_bounded[c]), gathers the triangles

@@ -71,6 +71,10 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
   // Two passes (count, fill) build the CSR lists without per-cell vectors.
   std::vector<std::uint32_t> count(n + 1, 0);
   std::vector<std::uint8_t> occupied(n, 0);
+  // Inflated by 10⁻⁹ of a cell: the separating-axis test below is rounded, and a
+  // triangle dropped from a cell it touches would let molecules there skip the wall.
+  // The margin is ~10⁷ times the rounding of its products at µm scale, and axes too
+  // short to trust are skipped, which can only list a triangle in more cells.
   const Vec3 half{0.5 * h_ * (1 + 1e-9), 0.5 * h_ * (1 + 1e-9), 0.5 * h_ * (1 + 1e-9)};
   auto visit = [&](TriangleIndex t, auto&& on_cell) {
     const Vec3 a = g.vertex(t, 0), b = g.vertex(t, 1), c = g.vertex(t, 2);

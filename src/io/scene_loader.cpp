@@ -204,6 +204,8 @@ class SceneCompiler {
 
   /// Absolute mesh paths for the resolved scene.
   std::map<std::string, std::string> resolved_files;
+  /// Offending triangles of every surface that intersects itself or another surface.
+  std::vector<MeshIntersections> mesh_intersections;
 
  private:
   void error(const std::vector<PathStep>& path, const std::string& msg) { errors_.push_back(loc_.at(path, msg)); }
@@ -331,6 +333,12 @@ class SceneCompiler {
       return;
     }
     std::set<std::string> surface_names;
+    struct LoadedSurface {
+      std::string name;
+      int index;
+      TriangleMesh mesh;
+    };
+    std::vector<LoadedSurface> loaded;
     for (int i = 0; i < mg.surface_size(); ++i) {
       const auto& ms = mg.surface(i);
       auto field = [&](const char* f) { return std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", i}, {f}}; };
@@ -364,18 +372,22 @@ class SceneCompiler {
                                                          " triangles had inconsistent or inward winding and were "
                                                          "flipped so normals point out of '" +
                                                          ms.inside() + "'"));
-        if (const auto si = check_self_intersections(mesh); si.pairs > 0) {
-          std::ostringstream where;
-          where << "(" << si.where.x << ", " << si.where.y << ", " << si.where.z << ") µm";
-          error(field("file"), path.string() + ": the surface intersects itself: triangles " +
-                                   std::to_string(si.first[0]) + " and " + std::to_string(si.first[1]) +
-                                   " cross near " + where.str() +
+        if (const auto si = check_self_intersections(mesh, kIntersectionsKept); si.pairs > 0) {
+          mesh_intersections.push_back({name, intersecting_triangles(mesh, si), si});
+          error(field("file"), path.string() + ": the surface intersects itself: " + si.found[0].describe() +
+                                   (si.pairs > 1 ? std::string(" (and ") + (si.pairs >= kIntersectionsKept ? "at least " : "") +
+                                                       std::to_string(si.pairs - 1) + " more pair" +
+                                                       (si.pairs == 2 ? ")" : "s)")
+                                                 : std::string()) +
                                    "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
-                                   "or PyMeshFix) so molecules cannot slip through");
+                                   "or PyMeshFix) so molecules cannot slip through, and see them with "
+                                   "`spinesim validate SCENE --intersections FILE.vtp`");
           geometry_ok_ = false;
         }
-        if (geometry_ok_)
+        if (geometry_ok_) {
           m.geometry.add_surface(mesh, name, ms.region().empty() ? name : ms.region(), ms.inside(), ms.outside());
+          loaded.push_back({name, i, std::move(mesh)});
+        }
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics()) {
           Diagnostic at = loc_.at(field("file"), d.file + ": " + d.message);
@@ -384,6 +396,29 @@ class SceneCompiler {
         geometry_ok_ = false;
       }
     }
+    // Surfaces that cross or touch each other pinch or trap a compartment: molecules
+    // reflect off whichever triangle they meet first. Checked pairwise, each pair as one
+    // mesh whose index ranges keep the two apart (no shared vertices).
+    for (std::size_t x = 0; x < loaded.size() && geometry_ok_; ++x)
+      for (std::size_t y = x + 1; y < loaded.size() && geometry_ok_; ++y) {
+        TriangleMesh both = loaded[x].mesh;
+        const auto offset = static_cast<std::uint32_t>(both.vertices.size());
+        const auto first_of_y = static_cast<std::uint32_t>(both.triangles.size());
+        both.vertices.insert(both.vertices.end(), loaded[y].mesh.vertices.begin(), loaded[y].mesh.vertices.end());
+        for (auto t : loaded[y].mesh.triangles) both.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+        const auto si = check_self_intersections(both, kIntersectionsKept);
+        if (si.pairs == 0) continue;
+        auto in_files = si;  // triangle indices as in each surface's own file
+        for (auto& pair : in_files.found) pair.triangles[1] -= first_of_y;
+        mesh_intersections.push_back(
+            {loaded[x].name + " x " + loaded[y].name, intersecting_triangles(both, si), in_files});
+        std::ostringstream msg;
+        msg << "surfaces '" << loaded[x].name << "' and '" << loaded[y].name << "' meet: " << in_files.found[0].describe()
+            << " (the first triangle in '" << loaded[x].name << "', the second in '" << loaded[y].name
+            << "'); surfaces must neither cross nor touch: shrink, move or remesh one of them";
+        error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[y].index}, {"file"}}, msg.str());
+        geometry_ok_ = false;
+      }
     for (int i = 0; i < mg.marker_size() && geometry_ok_; ++i) {
       const auto& mk = mg.marker(i);
       auto field = [&](const char* f) { return std::vector<PathStep>{{"geometry"}, {"meshes"}, {"marker", i}, {f}}; };
@@ -1701,20 +1736,23 @@ static void apply_assignments(const fs::path& file, Parsed& parsed, const std::v
 
 static Model compile_checked(const fs::path& file, Parsed& parsed, std::vector<Diagnostic>& errors,
                              std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files,
-                             bool t_end_overridden = false) {
+                             bool t_end_overridden = false,
+                             std::vector<MeshIntersections>* intersections = nullptr) {
   Locator loc(file.string(), &parsed.tree, &parsed.scene);
   SceneCompiler compiler(parsed.scene, loc, file.parent_path(), errors, warnings, t_end_overridden);
   Model m = compiler.compile();
   if (resolved_files) *resolved_files = compiler.resolved_files;
+  if (intersections) *intersections = std::move(compiler.mesh_intersections);
   if (m.name.empty()) m.name = file.stem().string();
   return m;
 }
 
-void validate_scene(const fs::path& file, std::vector<Diagnostic>& errors, std::vector<Diagnostic>& warnings) {
+void validate_scene(const fs::path& file, std::vector<Diagnostic>& errors, std::vector<Diagnostic>& warnings,
+                    std::vector<MeshIntersections>* intersections) {
   Parsed parsed;
   parse(file, parsed, errors);
   if (!parsed.ok) return;
-  compile_checked(file, parsed, errors, warnings, nullptr);
+  compile_checked(file, parsed, errors, warnings, nullptr, false, intersections);
 }
 
 void validate_scene_text(const std::string& text, const std::string& name, std::vector<Diagnostic>& errors,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "geometry/mesh_check.h"
 #include "model/model.h"
 
 namespace spinesim {
@@ -45,10 +46,25 @@ struct LoadedScene {
 /// Parses, validates and compiles. Throws InputError listing every problem found.
 LoadedScene load_scene(const std::filesystem::path& file, const SceneOverrides& overrides = {});
 
+/// How many intersecting triangle pairs a scene check collects per surface (or pair
+/// of surfaces) for `validate --intersections`; the error quotes the first.
+inline constexpr std::size_t kIntersectionsKept = 1000;
+
+/// A surface that intersects itself, or two that meet ("a x b"): the offending pairs
+/// and their triangles (triangles 2k, 2k + 1 of `triangles` are pair k). Triangle
+/// indices in `report` are those of each surface's own file (for "a x b", the first
+/// of a pair is in a, the second in b).
+struct MeshIntersections {
+  std::string label;
+  TriangleMesh triangles;
+  SelfIntersectionReport report;
+};
+
 /// Parses and validates; returns errors and warnings without throwing (for
-/// `spinesim validate`). `errors` empty means the scene can run.
+/// `spinesim validate`). `errors` empty means the scene can run. When `intersections`
+/// is given, it receives the offending triangles of intersecting surfaces.
 void validate_scene(const std::filesystem::path& file, std::vector<Diagnostic>& errors,
-                    std::vector<Diagnostic>& warnings);
+                    std::vector<Diagnostic>& warnings, std::vector<MeshIntersections>* intersections = nullptr);
 
 /// Same as validate_scene, for a scene held in memory: `name` stands for the file in
 /// diagnostics, and relative mesh and agent-file paths are resolved against its

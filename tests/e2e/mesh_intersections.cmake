@@ -1,0 +1,32 @@
+# `validate --verbose --intersections FILE.vtp` on a mesh that crosses itself: exit 2,
+# every crossing pair listed, and the offending triangles written for ParaView.
+include(${CMAKE_CURRENT_LIST_DIR}/expect_run.cmake)
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(scene "${SOURCE_DIR}/tests/e2e/bad_input/22_self_intersecting_mesh.pbtxt")
+set(vtp "${WORK_DIR}/crossing.vtp")
+expect_run(2 "the surface intersects itself: triangles" validate "${scene}" --verbose --intersections "${vtp}")
+expect_run(2 "intersecting triangle pairs written" validate "${scene}" --intersections "${vtp}")
+execute_process(COMMAND "${SPINESIM}" validate "${scene}" --verbose ERROR_VARIABLE err OUTPUT_QUIET RESULT_VARIABLE rc)
+string(REGEX MATCHALL "\n  self_intersecting_cubes: triangles [0-9]+ and [0-9]+ cross near" listed "${err}")
+list(LENGTH listed n_listed)
+if(n_listed LESS 2)
+  message(FATAL_ERROR "--verbose listed ${n_listed} crossing pairs, expected several:\n${err}")
+endif()
+file(READ "${vtp}" text)
+foreach(want "<VTKFile" "Name=\"pair\"" "Name=\"triangle\"" "Name=\"group\"" "Name=\"groups\"")
+  string(FIND "${text}" "${want}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "${vtp} lacks ${want}")
+  endif()
+endforeach()
+# Two triangles per listed pair.
+string(REGEX MATCH "NumberOfPolys=\"([0-9]+)\"" _ "${text}")
+math(EXPR want_polys "2 * ${n_listed}")
+if(NOT CMAKE_MATCH_1 EQUAL want_polys)
+  message(FATAL_ERROR "${vtp} has ${CMAKE_MATCH_1} triangles for ${n_listed} pairs")
+endif()
+# A valid scene writes an empty file and says so.
+expect_run(0 "0 intersecting triangle pairs written" validate "${SOURCE_DIR}/scenes/oist_spine.pbtxt" --intersections "${vtp}")
+message(STATUS "mesh intersection report checks passed (${n_listed} pairs)")
