@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include <boost/multiprecision/cpp_int.hpp>
 
@@ -12,6 +13,7 @@ namespace spinesim {
 namespace {
 
 using boost::multiprecision::cpp_int;
+using boost::multiprecision::int512_t;
 
 constexpr double kEpsilon = std::numeric_limits<double>::epsilon() / 2;  // 2⁻⁵³, Shewchuk's ε
 constexpr double kOrient2dBound = (3.0 + 16.0 * kEpsilon) * kEpsilon;
@@ -23,18 +25,17 @@ constexpr double kUnderflowGuard = 1e-250;
 int sign_of(double x) {
   return (x > 0) - (x < 0);
 }
-int sign_of(const cpp_int& x) {
-  return x.sign();
-}
 
 /// The doubles as integers on one common power-of-two scale: x_k = out[k] · 2^e_min.
 /// Differences, products and sums of these integers are exact, and the sign of any
 /// homogeneous polynomial of them is the sign of the same polynomial of the doubles.
-template <std::size_t N>
-std::array<cpp_int, N> common_scale(const std::array<double, N>& x) {
+/// Returns false (leaving `out` untouched) when Int cannot hold them with `spare_bits`
+/// to spare for the arithmetic that follows.
+template <typename Int, std::size_t N>
+bool common_scale(const std::array<double, N>& x, int spare_bits, std::array<Int, N>& out) {
   std::array<std::int64_t, N> mantissa{};
   std::array<int, N> exponent{};
-  int e_min = std::numeric_limits<int>::max();
+  int e_min = std::numeric_limits<int>::max(), e_max = std::numeric_limits<int>::min();
   for (std::size_t k = 0; k < N; ++k) {
     if (x[k] == 0) continue;
     int e = 0;
@@ -42,26 +43,45 @@ std::array<cpp_int, N> common_scale(const std::array<double, N>& x) {
     mantissa[k] = static_cast<std::int64_t>(std::ldexp(f, 53));
     exponent[k] = e - 53;
     e_min = std::min(e_min, exponent[k]);
+    e_max = std::max(e_max, exponent[k]);
   }
-  std::array<cpp_int, N> out;
-  for (std::size_t k = 0; k < N; ++k)
-    if (mantissa[k] != 0) out[k] = cpp_int(mantissa[k]) << (exponent[k] - e_min);
-  return out;
+  if (e_max > e_min && e_max - e_min + 54 > std::numeric_limits<Int>::digits - spare_bits) return false;
+  for (std::size_t k = 0; k < N; ++k) out[k] = mantissa[k] == 0 ? Int(0) : Int(mantissa[k]) << (exponent[k] - e_min);
+  return true;
+}
+
+template <typename Int>
+int orient3d_integer(const std::array<Int, 12>& v) {
+  const Int adx = v[0] - v[9], ady = v[1] - v[10], adz = v[2] - v[11];
+  const Int bdx = v[3] - v[9], bdy = v[4] - v[10], bdz = v[5] - v[11];
+  const Int cdx = v[6] - v[9], cdy = v[7] - v[10], cdz = v[8] - v[11];
+  const Int det = adx * (bdy * cdz - bdz * cdy) + ady * (bdz * cdx - bdx * cdz) + adz * (bdx * cdy - bdy * cdx);
+  return det.sign();
 }
 
 int orient3d_exact(const Vec3& a, const Vec3& b, const Vec3& c, const Vec3& d) {
-  const auto v = common_scale<12>({a.x, a.y, a.z, b.x, b.y, b.z, c.x, c.y, c.z, d.x, d.y, d.z});
-  const cpp_int adx = v[0] - v[9], ady = v[1] - v[10], adz = v[2] - v[11];
-  const cpp_int bdx = v[3] - v[9], bdy = v[4] - v[10], bdz = v[5] - v[11];
-  const cpp_int cdx = v[6] - v[9], cdy = v[7] - v[10], cdz = v[8] - v[11];
-  const cpp_int det = adx * (bdy * cdz - bdz * cdy) + ady * (bdz * cdx - bdx * cdz) + adz * (bdx * cdy - bdy * cdx);
-  return sign_of(det);
+  const std::array<double, 12> x{a.x, a.y, a.z, b.x, b.y, b.z, c.x, c.y, c.z, d.x, d.y, d.z};
+  // Fixed-width integers (no allocation) whenever the coordinates span less than about
+  // 2^110 — every real mesh; arbitrary width otherwise. Differences add 1 bit, the
+  // triple products 3 more, the sum of six 3: 3·(width + 1) + 3 must fit.
+  std::array<int512_t, 12> fixed;
+  if (common_scale(x, 2 * 512 / 3 + 8, fixed)) return orient3d_integer(fixed);
+  std::array<cpp_int, 12> big;
+  common_scale(x, 0, big);
+  return orient3d_integer(big);
 }
 
 int orient2d_exact(double ax, double ay, double bx, double by, double cx, double cy) {
-  const auto v = common_scale<6>({ax, ay, bx, by, cx, cy});
-  const cpp_int det = (v[0] - v[4]) * (v[3] - v[5]) - (v[1] - v[5]) * (v[2] - v[4]);
-  return sign_of(det);
+  const std::array<double, 6> x{ax, ay, bx, by, cx, cy};
+  auto det_sign = [](const auto& v) {
+    const std::decay_t<decltype(v[0])> det = (v[0] - v[4]) * (v[3] - v[5]) - (v[1] - v[5]) * (v[2] - v[4]);
+    return det.sign();
+  };
+  std::array<int512_t, 6> fixed;
+  if (common_scale(x, 512 / 2 + 8, fixed)) return det_sign(fixed);
+  std::array<cpp_int, 6> big;
+  common_scale(x, 0, big);
+  return det_sign(big);
 }
 
 /// Closed segments [p, q] and [r, s] in the (i, j) projection share a point.
@@ -144,8 +164,12 @@ int orient2d(const Vec3& a, const Vec3& b, const Vec3& c, int i, int j) {
   return orient2d_exact(a[i], a[j], b[i], b[j], c[i], c[j]);
 }
 
-bool segment_meets_triangle(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& b, const Vec3& c) {
-  const int op = orient3d(a, b, c, p), oq = orient3d(a, b, c, q);
+namespace {
+
+/// segment_meets_triangle with op = orient3d(a, b, c, p) and oq = orient3d(a, b, c, q)
+/// already known (triangles_meet reuses them across edges: the exact path is slow).
+bool segment_meets_triangle_given(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& b, const Vec3& c, int op,
+                                  int oq) {
   if (op * oq > 0) return false;  // both ends strictly on one side of the plane
   if (op == 0 && oq == 0) {
     // A degenerate triangle spans no plane (op and oq vanish for any p, q): it is the
@@ -167,21 +191,32 @@ bool segment_meets_triangle(const Vec3& p, const Vec3& q, const Vec3& a, const V
   return !((s1 < 0 || s2 < 0 || s3 < 0) && (s1 > 0 || s2 > 0 || s3 > 0));
 }
 
+}  // namespace
+
+bool segment_meets_triangle(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& b, const Vec3& c) {
+  return segment_meets_triangle_given(p, q, a, b, c, orient3d(a, b, c, p), orient3d(a, b, c, q));
+}
+
 bool triangles_meet(const std::array<Vec3, 3>& s, const std::array<Vec3, 3>& t) {
+  // Each corner of one against the other's plane, once.
+  std::array<int, 3> s_vs_t{}, t_vs_s{};
+  for (int k = 0; k < 3; ++k) {
+    s_vs_t[k] = orient3d(t[0], t[1], t[2], s[k]);
+    t_vs_s[k] = orient3d(s[0], s[1], s[2], t[k]);
+  }
   // Quick exit: all of one triangle strictly on one side of the other's plane.
-  auto one_side = [](const std::array<Vec3, 3>& u, const std::array<Vec3, 3>& w) {
-    const int o0 = orient3d(u[0], u[1], u[2], w[0]), o1 = orient3d(u[0], u[1], u[2], w[1]),
-              o2 = orient3d(u[0], u[1], u[2], w[2]);
-    return (o0 > 0 && o1 > 0 && o2 > 0) || (o0 < 0 && o1 < 0 && o2 < 0);
+  auto one_side = [](const std::array<int, 3>& o) {
+    return (o[0] > 0 && o[1] > 0 && o[2] > 0) || (o[0] < 0 && o[1] < 0 && o[2] < 0);
   };
-  if (one_side(s, t) || one_side(t, s)) return false;
+  if (one_side(s_vs_t) || one_side(t_vs_s)) return false;
   // The intersection of two convex sets is convex; each point of its boundary lies on
   // the boundary of s or of t, i.e. on an edge of one that meets the other. So the
   // triangles meet exactly when some edge of one meets the other triangle (this holds
   // for coplanar and degenerate triangles alike).
   for (int e = 0; e < 3; ++e) {
-    if (segment_meets_triangle(s[e], s[(e + 1) % 3], t[0], t[1], t[2])) return true;
-    if (segment_meets_triangle(t[e], t[(e + 1) % 3], s[0], s[1], s[2])) return true;
+    const int f = (e + 1) % 3;
+    if (segment_meets_triangle_given(s[e], s[f], t[0], t[1], t[2], s_vs_t[e], s_vs_t[f])) return true;
+    if (segment_meets_triangle_given(t[e], t[f], s[0], s[1], s[2], t_vs_s[e], t_vs_s[f])) return true;
   }
   return false;
 }
