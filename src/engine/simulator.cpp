@@ -233,10 +233,21 @@ void Simulator::schedule_poisson_release(std::size_t release, double t) {
 }
 
 void Simulator::run() {
+  advance(std::numeric_limits<double>::infinity());
+}
+
+bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
   const double t_end = model_.t_end_s;
   const double dt = model_.dt_s;
   stopped_ = false;
-  if (!restored_) {
+  if (finished_) return true;
+  // Restored on every return: only this call's pools stop at t_limit.
+  struct PauseLimit {
+    double& limit;
+    ~PauseLimit() { limit = std::numeric_limits<double>::infinity(); }
+  } pause_guard{pause_limit_};
+  pause_limit_ = t_limit;
+  if (!started_) {
     poisson_count_.assign(model_.releases.size(), 0);
     for (std::size_t i = 0; i < observers_.size(); ++i) queue_.push(0.0, {kObserve, i});
     for (std::size_t ri = 0; ri < model_.releases.size(); ++ri)
@@ -263,16 +274,32 @@ void Simulator::run() {
     anchor_ = time_s_;
     steps_since_anchor_ = 0;
   }
-  restored_ = false;
+  started_ = true;
 
   auto last_report = std::chrono::steady_clock::now();
   std::uint64_t since_check = 0;
+  const std::uint64_t step_budget_end =
+      max_steps > std::numeric_limits<std::uint64_t>::max() - stats_.steps ? std::numeric_limits<std::uint64_t>::max()
+                                                                           : stats_.steps + max_steps;
   while (!queue_.empty()) {
     // A clean point: everything the loop needs is in members (save_state()).
     if (stop_flag_ && stop_flag_->load(std::memory_order_relaxed)) {
       stopped_ = true;
       if (checkpoint_) checkpoint_(*this);
-      return;
+      return false;
+    }
+    // A pause (advance's limits) also waits at a clean point, before the next action
+    // that would pass the limit, and changes nothing: continuing gives the same run.
+    if (t_limit < t_end || max_steps != std::numeric_limits<std::uint64_t>::max()) {
+      const double te = queue_.next_time();
+      const bool steps_next = diffusing_ && te >= time_s_ + dt * (1 - 1e-9);
+      if (steps_next && stats_.steps >= step_budget_end) return false;
+      double next_action = steps_next ? anchor_ + static_cast<double>(steps_since_anchor_ + 1) * dt : te;
+      if (!steps_next && !diffusing_ && (has_unimolecular_ || has_membrane_reactions_)) {
+        const double tr = next_quiet_reaction_time();
+        if (tr < te && tr <= t_end) next_action = tr;
+      }
+      if (next_action > t_limit && t_limit < t_end) return false;
     }
     if (progress_ && ++since_check >= 64) {
       since_check = 0;
@@ -306,15 +333,8 @@ void Simulator::run() {
     }
     if (!diffusing_ && (has_unimolecular_ || has_membrane_reactions_)) {
       // Nothing moves: stop the clock exactly at the next unimolecular reaction.
-      // The earliest putative reaction time changes only when molecules change, so a
-      // quiet stretch of agent events does not rescan every molecule.
-      if (!next_reaction_valid_) {
-        next_volume_reaction_ = has_unimolecular_ ? next_unimolecular_time() : kNever;
-        next_membrane_reaction_ = has_membrane_reactions_ ? next_membrane_reaction_time() : kNever;
-        next_reaction_valid_ = true;
-      }
+      const double tr = next_quiet_reaction_time();
       const double tv = next_volume_reaction_, tm = next_membrane_reaction_;
-      const double tr = std::min(tv, tm);
       if (tr < te && tr <= t_end) {
         time_s_ = std::max(time_s_, tr);
         if (tv <= tr) fire_unimolecular(tr);
@@ -341,6 +361,7 @@ void Simulator::run() {
       integrate_flux(t_end);
       while (!queue_.empty() && queue_.next_time() <= t_end) fire(queue_.pop());
       time_s_ = t_end;
+      finished_ = true;
       break;
     }
     const bool was_diffusing = diffusing_;
@@ -354,7 +375,20 @@ void Simulator::run() {
       steps_since_anchor_ = 0;
     }
   }
+  finished_ = true;
   if (progress_) progress_(*this);
+  return true;
+}
+
+double Simulator::next_quiet_reaction_time() {
+  // The earliest putative reaction time changes only when molecules change, so a quiet
+  // stretch of agent events does not rescan every molecule.
+  if (!next_reaction_valid_) {
+    next_volume_reaction_ = has_unimolecular_ ? next_unimolecular_time() : kNever;
+    next_membrane_reaction_ = has_membrane_reactions_ ? next_membrane_reaction_time() : kNever;
+    next_reaction_valid_ = true;
+  }
+  return std::min(next_volume_reaction_, next_membrane_reaction_);
 }
 
 void Simulator::set_checkpoint(double interval_s, std::function<void(const Simulator&)> callback) {
@@ -458,7 +492,8 @@ void Simulator::restore_state(RunState s) {
   checkpoint_k_ = s.checkpoint_k;
   stats_ = {s.steps,    s.events,    s.jumps,         s.molecule_steps, s.agent_transitions,
             s.captures, s.reactions, s.pool_reactions};
-  restored_ = true;
+  started_ = true;
+  finished_ = false;
 }
 
 Snapshot Simulator::snapshot() const {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -71,6 +72,13 @@ class Simulator final : private CaptureSink {
   /// Runs to model().t_end_s, or until the stop flag is raised (see stopped()).
   /// After restore_state(), continues the restored run instead of starting one.
   void run();
+  /// Runs until every step, reaction and event at or before `t_limit` (s) has happened,
+  /// or `max_steps` more Brownian steps have been taken, or t_end is reached; then
+  /// pauses at a clean point. Calling it again continues the same run: any sequence
+  /// of advances gives the same outputs as one run(). time() is the time of the last
+  /// thing that happened (≤ t_limit). Returns true once t_end has been reached.
+  bool advance(double t_limit, std::uint64_t max_steps = std::numeric_limits<std::uint64_t>::max());
+  bool finished() const { return finished_; }
   /// Whether the last run() returned early because of the stop flag.
   bool stopped() const { return stopped_; }
 
@@ -125,6 +133,8 @@ class Simulator final : private CaptureSink {
     kWellMixed = 10,      ///< target: unused; the pools' pending candidate (or window end)
   };
   void place_initial();
+  /// Earliest unimolecular or membrane reaction while nothing diffuses (cached).
+  double next_quiet_reaction_time();
   void schedule_poisson_release(std::size_t release, double t);
   // Agents (simulator_agents.cpp).
   void init_agents();
@@ -197,7 +207,10 @@ class Simulator final : private CaptureSink {
   // anchor + n·dt exactly, without summing dt.
   double anchor_ = 0;
   std::uint64_t steps_since_anchor_ = 0;
-  bool restored_ = false;
+  bool started_ = false;   ///< initial events queued (by run/advance or restore_state)
+  bool finished_ = false;  ///< t_end reached
+  /// advance()'s time limit while it runs (infinity otherwise): the pools' run-on stops there.
+  double pause_limit_ = std::numeric_limits<double>::infinity();
   bool stopped_ = false;
   const std::atomic<bool>* stop_flag_ = nullptr;
   double checkpoint_interval_s_ = 0;

@@ -86,7 +86,9 @@ void Simulator::advance_well_mixed() {
     // boundary anchor + n·dt, which can differ from it by an ulp late in a run) so
     // that the pools always fire when the scheduler hands them the clock.
     if (diffusing_) limit = std::min(limit, time_s_ + model_.dt_s * (1 - 1e-9));
-    if (!(t < limit)) break;
+    // A paused run (Simulator::advance) leaves later reactions to the next advance: the
+    // candidate goes back into the queue unchanged, so the run continues identically.
+    if (!(t < limit) || t > pause_limit_) break;
     if (!diffusing_ && t > time_s_) time_s_ = t;
     if (pools_->fire() >= 0) {
       ++stats_.pool_reactions;

@@ -12,8 +12,7 @@ std::string format_time(double t) {
   return buf;
 }
 
-CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text)
-    : model_(model), file_(std::move(file)), last_flush_(std::chrono::steady_clock::now()) {
+CountColumns::CountColumns(const Model& model) : model_(model) {
   for (const auto& type : model.agent_types) max_states_ = std::max(max_states_, type.states.size());
   const Geometry& g = model.geometry;
   for (int s : model.count_species) {
@@ -21,30 +20,30 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const
     if (!sp.membrane) {
       for (std::size_t c = 0; c < g.compartment_names.size(); ++c) {
         spec_.push_back({Column::kVolume, s, static_cast<int>(c)});
-        columns_.push_back(sp.name + "@" + g.compartment_names[c]);
+        names_.push_back(sp.name + "@" + g.compartment_names[c]);
       }
     } else {
       for (std::size_t r = 0; r < g.region_names.size(); ++r) {
         if (sp.confine_region >= 0 && sp.confine_region != static_cast<int>(r)) continue;
         if (static_cast<int>(r) == model.world_box_region) continue;  // no membrane there
         spec_.push_back({Column::kMembrane, s, static_cast<int>(r)});
-        columns_.push_back(sp.name + "@" + g.region_names[r]);
+        names_.push_back(sp.name + "@" + g.region_names[r]);
       }
       if (sp.agent_type >= 0) {
         const AgentTypeDef& type = model.agent_types[static_cast<std::size_t>(sp.agent_type)];
         for (std::size_t st = 0; st < type.states.size(); ++st) {
           spec_.push_back({Column::kAgentState, s, static_cast<int>(st)});
-          columns_.push_back(sp.name + "." + type.states[st].name);
+          names_.push_back(sp.name + "." + type.states[st].name);
         }
         bool conducts = false;
         for (const auto& st : type.states) conducts = conducts || st.conductance_pS > 0;
         if (conducts) {
           spec_.push_back({Column::kOpen, s, 0});
-          columns_.push_back(sp.name + ".open");
+          names_.push_back(sp.name + ".open");
           spec_.push_back({Column::kCurrent, s, 0});
-          columns_.push_back(sp.name + ".current_pA");
+          names_.push_back(sp.name + ".current_pA");
           spec_.push_back({Column::kCaIons, s, 0});
-          columns_.push_back(sp.name + ".ca_ions");
+          names_.push_back(sp.name + ".ca_ions");
         }
       }
     }
@@ -54,33 +53,33 @@ CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const
       const auto b = model.behaviour(static_cast<RegionId>(r), s);
       if (b == SurfaceBehaviour::kAbsorb) {
         spec_.push_back({Column::kAbsorbed, s, static_cast<int>(r)});
-        columns_.push_back("absorbed:" + model.species[s].name + "@" + g.region_names[r]);
+        names_.push_back("absorbed:" + model.species[s].name + "@" + g.region_names[r]);
       } else if (b == SurfaceBehaviour::kTransmit) {
         spec_.push_back({Column::kCrossedIn, s, static_cast<int>(r)});
-        columns_.push_back("crossed_in:" + model.species[s].name + "@" + g.region_names[r]);
+        names_.push_back("crossed_in:" + model.species[s].name + "@" + g.region_names[r]);
         spec_.push_back({Column::kCrossedOut, s, static_cast<int>(r)});
-        columns_.push_back("crossed_out:" + model.species[s].name + "@" + g.region_names[r]);
+        names_.push_back("crossed_out:" + model.species[s].name + "@" + g.region_names[r]);
       }
     }
   // Pool species by name; a profile clamp's concentration (µM), so plots show the drug.
   for (std::size_t s = 0; s < model.well_mixed.species.size(); ++s)
     if (model.well_mixed.species[s].insert_species < 0) {
       spec_.push_back({Column::kPool, static_cast<int>(s), 0});
-      columns_.push_back(model.well_mixed.species[s].name);
+      names_.push_back(model.well_mixed.species[s].name);
     }
   for (std::size_t c = 0; c < model.clamps.size(); ++c)
     if (model.clamps[c].profile.kind != TimeProfile::Kind::kConstant) {
       spec_.push_back({Column::kClamp, static_cast<int>(c), 0});
-      columns_.push_back("clamp:" + model.clamps[c].species + "_uM");
+      names_.push_back("clamp:" + model.clamps[c].species + "_uM");
     }
-  text_ = "time_s";
-  for (const auto& c : columns_) text_ += "," + c;
-  text_ += "\n";
-  if (resume_text != nullptr) text_ = *resume_text;
-  flush();
 }
 
-void CountsWriter::observe(double time_s, const Simulator& sim) {
+bool CountColumns::is_integer(std::size_t column) const {
+  const auto kind = spec_[column].kind;
+  return kind != Column::kCurrent && kind != Column::kCaIons && kind != Column::kClamp;
+}
+
+void CountColumns::values(double time_s, const Simulator& sim, std::vector<double>& out) const {
   const World& w = sim.world();
   const Geometry& g = model_.geometry;
   const std::size_t n_species = model_.species.size();
@@ -100,23 +99,23 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
     const AgentStateDef& st = model_.agent_types[static_cast<std::size_t>(type)].states[w.membrane.state[i]];
     if (st.conductance_pS > 0 && !st.internal) ++open[w.membrane.species[i]];
   }
-  text_ += format_time(time_s);
-  for (const Column& c : spec_) {
+  out.resize(spec_.size());
+  for (std::size_t k = 0; k < spec_.size(); ++k) {
+    const Column& c = spec_[k];
     std::uint64_t v = 0;
-    if (c.kind == Column::kCurrent || c.kind == Column::kCaIons) {
-      // Physical quantities: 9 significant digits, like time.
-      text_ += "," + format_time(c.kind == Column::kCurrent ? sim.current_pA(c.species) : sim.ca_ions(c.species));
-      continue;
-    }
-    if (c.kind == Column::kPool) {
-      text_ += "," + std::to_string(sim.pool_count(c.species));
-      continue;
-    }
-    if (c.kind == Column::kClamp) {
-      text_ += "," + format_time(sim.clamp_uM(c.species, time_s));
-      continue;
-    }
     switch (c.kind) {
+      case Column::kCurrent:
+        out[k] = sim.current_pA(c.species);
+        continue;
+      case Column::kCaIons:
+        out[k] = sim.ca_ions(c.species);
+        continue;
+      case Column::kPool:
+        out[k] = static_cast<double>(sim.pool_count(c.species));
+        continue;
+      case Column::kClamp:
+        out[k] = sim.clamp_uM(c.species, time_s);
+        continue;
       case Column::kVolume:
         v = vol[c.species * g.compartment_names.size() + c.place];
         break;
@@ -138,13 +137,29 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
       case Column::kOpen:
         v = open[c.species];
         break;
-      case Column::kCurrent:
-      case Column::kCaIons:
-      case Column::kPool:
-      case Column::kClamp:
-        break;  // written above
     }
-    text_ += "," + std::to_string(v);
+    out[k] = static_cast<double>(v);
+  }
+}
+
+CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text)
+    : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
+  text_ = "time_s";
+  for (const auto& c : columns_.names()) text_ += "," + c;
+  text_ += "\n";
+  if (resume_text != nullptr) text_ = *resume_text;
+  flush();
+}
+
+void CountsWriter::observe(double time_s, const Simulator& sim) {
+  columns_.values(time_s, sim, row_);
+  text_ += format_time(time_s);
+  for (std::size_t k = 0; k < row_.size(); ++k) {
+    // Counts as integers; physical quantities with 9 significant digits, like time.
+    if (columns_.is_integer(k))
+      text_ += "," + std::to_string(static_cast<long long>(row_[k]));
+    else
+      text_ += "," + format_time(row_[k]);
   }
   text_ += "\n";
   const auto now = std::chrono::steady_clock::now();

@@ -1763,11 +1763,26 @@ void validate_scene_text(const std::string& text, const std::string& name, std::
   compile_checked(fs::path(name), parsed, errors, warnings, nullptr);
 }
 
+static LoadedScene load_parsed(const fs::path& file, Parsed& parsed, const SceneOverrides& overrides);
+
 LoadedScene load_scene(const fs::path& file, const SceneOverrides& overrides) {
-  std::vector<Diagnostic> errors, warnings;
+  std::vector<Diagnostic> errors;
   Parsed parsed;
   parse(file, parsed, errors);
   if (!parsed.ok) throw InputError(errors);
+  return load_parsed(file, parsed, overrides);
+}
+
+LoadedScene load_scene_text(const std::string& text, const fs::path& name, const SceneOverrides& overrides) {
+  std::vector<Diagnostic> errors;
+  Parsed parsed;
+  parse_text(text, name.string(), parsed, errors);
+  if (!parsed.ok) throw InputError(errors);
+  return load_parsed(name, parsed, overrides);
+}
+
+static LoadedScene load_parsed(const fs::path& file, Parsed& parsed, const SceneOverrides& overrides) {
+  std::vector<Diagnostic> errors, warnings;
   if (overrides.seed) parsed.scene.mutable_simulation()->set_seed(*overrides.seed);
   if (overrides.t_end_s) parsed.scene.mutable_simulation()->set_t_end_s(*overrides.t_end_s);
   apply_assignments(file, parsed, overrides.assignments, errors);

@@ -45,6 +45,10 @@ struct LoadedScene {
 
 /// Parses, validates and compiles. Throws InputError listing every problem found.
 LoadedScene load_scene(const std::filesystem::path& file, const SceneOverrides& overrides = {});
+/// The same for a scene held in memory (the Python package's Scene messages): `name`
+/// stands for the file in diagnostics, and relative paths resolve against its directory.
+LoadedScene load_scene_text(const std::string& text, const std::filesystem::path& name,
+                            const SceneOverrides& overrides = {});
 
 /// How many intersecting triangle pairs a scene check collects per surface (or pair
 /// of surfaces) for `validate --intersections`; the error quotes the first.

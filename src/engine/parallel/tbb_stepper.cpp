@@ -120,4 +120,9 @@ std::unique_ptr<Stepper> make_tbb_stepper(int threads) {
   return std::make_unique<TbbStepper>(threads);
 }
 
+std::unique_ptr<Stepper> make_stepper(int threads) {
+  if (threads == 1) return std::make_unique<SerialStepper>();
+  return make_tbb_stepper(threads);
+}
+
 }  // namespace spinesim

@@ -11,4 +11,8 @@ namespace spinesim {
 /// A stepper that runs on `threads` worker threads (≥ 1).
 std::unique_ptr<Stepper> make_tbb_stepper(int threads);
 
+/// The stepper for `threads`: the serial reference stepper for 1, oneTBB otherwise.
+/// Both give the same bytes; 1 avoids the task arena's start-up for small runs.
+std::unique_ptr<Stepper> make_stepper(int threads);
+
 }  // namespace spinesim
