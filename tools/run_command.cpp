@@ -190,10 +190,10 @@ fs::path resume_target(const fs::path& dir, const Checkpoint& cp, const fs::path
   std::error_code ec;
   if (!fs::is_directory(beside, ec))
     throw IoError(file.string() + " belongs to a run that replaces " + beside.string() +
-                  (stored.is_absolute() && stored != beside ? " (written as " + stored.string() + ")" : std::string()) +
-                  " when it finishes, but that directory is not there; move " + here.string() +
-                  " back beside the run it replaces, or create " + beside.string() +
-                  " (empty) for the resumed run to go there" + how);
+                  (stored.is_absolute() && stored != beside ? " (written for " + stored.string() + ")" : std::string()) +
+                  " when it finishes, but that directory is not there; move " + here.string() + " back to " +
+                  (stored.is_absolute() ? partial_dir_for(stored).string() : std::string("beside the run it replaces")) +
+                  ", or create " + beside.string() + " (empty) for the resumed run to go there" + how);
   if (stored.is_absolute() && stored != beside && fs::exists(stored / "run.json", ec) &&
       !fs::equivalent(stored, beside, ec))
     throw IoError(file.string() + " was written to replace " + stored.string() + ", which still holds a run, but " +
