@@ -36,9 +36,9 @@ const char* type_name(mode_t mode) {
 
 [[noreturn]] void refuse_type(const fs::path& path, mode_t mode, const InputFileKind& kind) {
   if (S_ISDIR(mode))
-    refuse(path, std::string("is a directory, not a ") + kind.what + "; give the path of the file inside it");
-  refuse(path, std::string("is ") + type_name(mode) + ", not a regular file; spinesim reads a " + kind.what +
-                   " only from a regular file (save the data to a file and give its path)");
+    refuse(path, std::string("is a directory, not a file; give the path of the ") + kind.what + " itself");
+  refuse(path, std::string("is ") + type_name(mode) + ", not a regular file; " + kind.what +
+                   "s are read only from regular files (save the data to a file and give its path)");
 }
 
 /// The message for an open(2) or stat(2) failure, saying what to change.
@@ -103,8 +103,8 @@ std::string read_input_file(const fs::path& path, const InputFileKind& kind) {
   if (::fstat(fd, &st) != 0) refuse_errno(path, errno, kind);
   if (!S_ISREG(st.st_mode)) refuse_type(path, st.st_mode, kind);
   const auto too_big = [&](const std::string& size) {
-    refuse(path, std::string("the ") + kind.what + " is " + size + ", more than the " + format_bytes(kind.max_bytes) +
-                     " a " + kind.what + " may have; " + kind.if_too_big);
+    refuse(path, std::string("the ") + kind.what + " is " + size + ", over the limit of " +
+                     format_bytes(kind.max_bytes) + " for " + kind.what + "s; " + kind.if_too_big);
   };
   if (static_cast<std::uintmax_t>(st.st_size) > kind.max_bytes)
     too_big(std::to_string(st.st_size) + " bytes (" + format_bytes(static_cast<std::uintmax_t>(st.st_size)) + ")");
@@ -125,8 +125,8 @@ std::string read_input_file(const fs::path& path, const InputFileKind& kind) {
       if (n == 0) break;
       data.append(chunk, static_cast<std::size_t>(n));
       if (data.size() > kind.max_bytes)
-        refuse(path, std::string("the ") + kind.what + " grew past the " + format_bytes(kind.max_bytes) + " a " +
-                         kind.what + " may have while it was read; wait until it is written completely, or " +
+        refuse(path, std::string("the ") + kind.what + " grew past the limit of " + format_bytes(kind.max_bytes) +
+                         " for " + kind.what + "s while it was read; wait until it is written completely, or " +
                          kind.if_too_big);
     }
   } catch (const std::bad_alloc&) {
