@@ -75,7 +75,8 @@ in parallel, at every point of the sweep, and writes into DIR:
 Replicate r uses seed replicate_seed(S, r) (Philox4x32-10 of r keyed by S; see
 README), the same at every sweep point. Results do not depend on --threads or on the
 number of MPI ranks. Interrupted runs resume: rerun the same command and finished
-replicates are kept. Plots need an X display (xvfb-run -a).
+replicates are kept. Plots need an X display (xvfb-run -a). One writer per DIR: a
+second ensemble or run into DIR is refused while this one writes (DIR/.spinesim.lock).
 
 Options:
   --replicates N     replicates per sweep point (≥ 1)

@@ -64,8 +64,13 @@ Options:
                  `spinesim resume DIR` continues with byte-identical outputs.
                  SIGINT/SIGTERM always write a checkpoint and exit with status 4.
   --overwrite    replace the run already in DIR (refused otherwise, so no result is lost);
-                 its files are replaced one by one as the new run writes them
+                 the new run is written to DIR.partial beside DIR and moved into DIR
+                 when it has finished, so a failed run leaves the old one whole
   --quiet        no progress lines
+
+One writer per directory: while a run, resume or ensemble writes DIR it holds
+DIR/.spinesim.lock, and a second writer is refused at once naming its PID (exit 3).
+A lock left by a killed writer is taken over by the next one.
 
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo --seed 7 --threads 2
@@ -79,6 +84,12 @@ SIGTERM). A truncated or corrupt checkpoint is detected by its checksum and skip
 favour of the one before it. counts.csv and frames come out byte-identical to an
 uninterrupted run, for any --threads. The scene, seed and checkpoint interval are
 those of the original run (the checkpoint holds the resolved scene).
+
+A run started with --overwrite --out NAME is written to NAME.partial beside NAME;
+`spinesim resume NAME.partial` finishes it and replaces the NAME beside it, from any
+working directory. It is refused, changing nothing, when that is ambiguous:
+NAME.partial renamed, moved away from NAME, or beside another NAME while the run it
+was written for still exists.
 
 Options:
   --threads N    worker threads (default: those of the original run)
