@@ -191,20 +191,21 @@ fs::path resume_target(const fs::path& dir, const Checkpoint& cp, const fs::path
   const fs::path here = directory_name(fs::absolute(dir));
   const std::string name = stored.filename().string();
   const fs::path beside = here.parent_path() / name;
-  const std::string how =
-      "; to discard it and start again, run the scene with --overwrite --out " + (stored.is_absolute() ? stored : beside).string();
+  const std::string how = "; to discard it and start again, run the scene with --overwrite --out " +
+                          (stored.is_absolute() ? stored : beside).string();
   if (here.filename().string() != name + kPartialSuffix)
-    throw IoError(file.string() + " belongs to a run that replaces " + stored.string() + " when it finishes and lives in " +
-                  name + kPartialSuffix + " beside it, but it is in " + here.string() +
-                  ", so which run it replaces is ambiguous; rename " + here.string() + " back to " + name +
-                  kPartialSuffix + " beside the run it replaces and resume that" + how);
+    throw IoError(file.string() + " belongs to a run that replaces " + stored.string() +
+                  " when it finishes and lives in " + name + kPartialSuffix + " beside it, but it is in " +
+                  here.string() + ", so which run it replaces is ambiguous; rename " + here.string() + " back to " +
+                  name + kPartialSuffix + " beside the run it replaces and resume that" + how);
   std::error_code ec;
   if (!fs::is_directory(beside, ec))
-    throw IoError(file.string() + " belongs to a run that replaces " + beside.string() +
-                  (stored.is_absolute() && stored != beside ? " (written for " + stored.string() + ")" : std::string()) +
-                  " when it finishes, but that directory is not there; move " + here.string() + " back to " +
-                  (stored.is_absolute() ? partial_dir_for(stored).string() : std::string("beside the run it replaces")) +
-                  ", or create " + beside.string() + " (empty) for the resumed run to go there" + how);
+    throw IoError(
+        file.string() + " belongs to a run that replaces " + beside.string() +
+        (stored.is_absolute() && stored != beside ? " (written for " + stored.string() + ")" : std::string()) +
+        " when it finishes, but that directory is not there; move " + here.string() + " back to " +
+        (stored.is_absolute() ? partial_dir_for(stored).string() : std::string("beside the run it replaces")) +
+        ", or create " + beside.string() + " (empty) for the resumed run to go there" + how);
   if (stored.is_absolute() && stored != beside && fs::exists(stored / "run.json", ec) &&
       !fs::equivalent(stored, beside, ec))
     throw IoError(file.string() + " was written to replace " + stored.string() + ", which still holds a run, but " +

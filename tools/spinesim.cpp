@@ -3,10 +3,10 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <filesystem>
-#include <new>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "core/error.h"

@@ -51,7 +51,8 @@ Holder parse_holder(const std::string& text) {
 }
 
 bool same_file(int fd, const fs::path& path) {
-  struct stat a {}, b {};
+  struct stat a {};
+  struct stat b {};
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
@@ -93,12 +94,11 @@ DirLock::DirLock(const fs::path& dir, const std::string& command) : dir_(dir) {
           h = parse_holder(read_all(fd));
         }
         ::close(fd);
-        throw DirLockedError(
-            dir.string() + " is being written by another spinesim (" +
-            (h.pid > 0 ? "PID " + std::to_string(h.pid) : std::string("PID unknown")) +
-            (h.command.empty() ? std::string() : ": " + h.command) +
-            "); wait for it to finish or stop it, or choose another output directory (" + file.string() +
-            " is held while a run, resume or ensemble writes there)");
+        throw DirLockedError(dir.string() + " is being written by another spinesim (" +
+                             (h.pid > 0 ? "PID " + std::to_string(h.pid) : std::string("PID unknown")) +
+                             (h.command.empty() ? std::string() : ": " + h.command) +
+                             "); wait for it to finish or stop it, or choose another output directory (" +
+                             file.string() + " is held while a run, resume or ensemble writes there)");
       }
       ::close(fd);
       if (err == EINTR) continue;
@@ -124,8 +124,7 @@ DirLock::DirLock(const fs::path& dir, const std::string& command) : dir_(dir) {
                 " keeps being replaced; is another program removing files in that directory?");
 }
 
-DirLock::DirLock(DirLock&& other) noexcept
-    : dir_(std::move(other.dir_)), fd_(other.fd_), stale_pid_(other.stale_pid_) {
+DirLock::DirLock(DirLock&& other) noexcept : dir_(std::move(other.dir_)), fd_(other.fd_), stale_pid_(other.stale_pid_) {
   other.fd_ = -1;
 }
 

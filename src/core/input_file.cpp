@@ -47,15 +47,18 @@ const char* type_name(mode_t mode) {
     case ENOENT:
       refuse(path, std::string(kind.what) + " not found; check the path");
     case ENOTDIR:
-      refuse(path, std::string(kind.what) + " not found: a part of the path before the file name is not a "
-                   "directory; check the path");
+      refuse(path, std::string(kind.what) +
+                       " not found: a part of the path before the file name is not a "
+                       "directory; check the path");
     case EACCES:
     case EPERM:
       refuse(path, std::string("permission denied reading the ") + kind.what +
                        "; make it (and the directories above it) readable, e.g. chmod a+r");
     case ELOOP:
-      refuse(path, "too many levels of symbolic links (a symbolic link that points back at itself, directly or "
-                   "through others); point the path at the " + std::string(kind.what) + " itself");
+      refuse(path,
+             "too many levels of symbolic links (a symbolic link that points back at itself, directly or "
+             "through others); point the path at the " +
+                 std::string(kind.what) + " itself");
     case ENAMETOOLONG:
       refuse(path, "the path is too long for the file system (" + std::to_string(path.string().size()) +
                        " characters; at most " + std::to_string(PATH_MAX - 1) + " in all and " +

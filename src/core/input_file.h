@@ -13,9 +13,9 @@ namespace spinesim {
 
 /// What an input file is, for messages, and how large it may be.
 struct InputFileKind {
-  const char* what;         ///< "scene file", "mesh file", ...
+  const char* what;          ///< "scene file", "mesh file", ...
   std::uintmax_t max_bytes;  ///< larger files are refused
-  const char* if_too_big;   ///< what to do about a file over the limit
+  const char* if_too_big;    ///< what to do about a file over the limit
 };
 
 // Text-format files are written by hand or by scripts: the largest shipped one

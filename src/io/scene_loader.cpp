@@ -691,8 +691,8 @@ class SceneCompiler {
   /// Reads the text-format file `name` (scene field `field`, index i) into `msg`,
   /// recording where each field was written. False, with errors reported, if the
   /// file is missing or does not parse.
-  bool parse_side_file(const char* field, int i, const std::string& name, const InputFileKind& kind,
-                       pb::Message& msg, pb::TextFormat::ParseInfoTree& tree) {
+  bool parse_side_file(const char* field, int i, const std::string& name, const InputFileKind& kind, pb::Message& msg,
+                       pb::TextFormat::ParseInfoTree& tree) {
     const fs::path path = resolve(name);
     resolved_files[name] = fs::absolute(path).lexically_normal().string();
     std::string text;

@@ -2,6 +2,8 @@
 // special-file and size-limit refusals at their boundaries, and the lock's exclusion,
 // stale takeover and release, within one process (tests/e2e/special_files.sh and
 // tests/e2e/data_loss.sh cover them across processes).
+#include "core/input_file.h"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 
 #include "core/dir_lock.h"
 #include "core/error.h"
-#include "core/input_file.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
