@@ -141,7 +141,7 @@ cmp -s ens_ref/stats.csv ens/stats.csv && cmp -s ens_ref/summary.csv ens/summary
 echo "ok: two ensembles: $(cat ens2.err)"
 ensx --replicates 12 --threads 1 --out ensk >/dev/null 2>&1 &
 pid=$!
-wait_for ensk/replicates/p0000/r000002.csv
+wait_for ensk/replicates/p0000/r000000.csv
 kill -9 $pid; wait $pid 2>/dev/null
 ens --replicates 12 --threads 2 --out ensk >/dev/null 2>ensk.err || { cat ensk.err; fail "ensemble after kill -9"; }
 grep -q "left locked by PID $pid" ensk.err || { cat ensk.err; fail "ensemble after kill -9: no takeover message"; }
