@@ -613,6 +613,8 @@ int resume_command(int argc, char** argv) {
   }
   for (const auto& m : skipped) std::cerr << "spinesim: " << m << "\n";
   const fs::path final_dir = resume_target(dir, cp, file);
+  // Created since the lock above was tried (resume_target asks for that when it is missing).
+  if (final_dir != dir && !final_lock.held()) final_lock = lock_output_dir(final_dir, cmd);
   remove_stale_temps(dir);
   const int threads = static_cast<int>(args.get_int("threads", std::max(1, cp.threads), 1, 1024));
   // The scene is loaded again from its file (agent files are relative to it) with the
