@@ -1,6 +1,8 @@
 // The verbs of the spinesim command line. Each returns the process exit code:
-// 0 success, 1 internal error, 2 bad input or usage, 3 an output could not be written,
-// 4 stopped by SIGINT/SIGTERM after writing a checkpoint (continue with `spinesim resume`).
+// 0 success, 1 internal error, 2 bad input or usage, 3 an output could not be written
+// (or the environment failed: the directory is locked by another writer, a path the
+// file system refuses, out of memory), 4 stopped by SIGINT/SIGTERM after writing a
+// checkpoint (continue with `spinesim resume`).
 #pragma once
 
 namespace spinesim::cli {

@@ -37,6 +37,7 @@
 #endif
 
 #include "core/atomic_file.h"
+#include "core/dir_lock.h"
 #include "core/error.h"
 #include "engine/simulator.h"
 #include "io/counts_writer.h"
@@ -74,7 +75,8 @@ in parallel, at every point of the sweep, and writes into DIR:
 Replicate r uses seed replicate_seed(S, r) (Philox4x32-10 of r keyed by S; see
 README), the same at every sweep point. Results do not depend on --threads or on the
 number of MPI ranks. Interrupted runs resume: rerun the same command and finished
-replicates are kept. Plots need an X display (xvfb-run -a).
+replicates are kept. Plots need an X display (xvfb-run -a). One writer per DIR: a
+second ensemble or run into DIR is refused while this one writes (DIR/.spinesim.lock).
 
 Options:
   --replicates N     replicates per sweep point (≥ 1)
@@ -666,8 +668,18 @@ int ensemble_command(int argc, char** argv) {
   std::vector<Task> tasks;
   std::string setup_error;
   int setup_exit = kExitOk;
+  // Rank 0 holds DIR for the whole ensemble, so a second ensemble (or run) into the
+  // same DIR fails at once instead of committing replicates of another seed or scene.
+  DirLock lock;
   if (root) {
     try {
+      std::error_code ec;
+      fs::create_directories(out, ec);
+      if (ec || !fs::is_directory(out)) throw IoError("cannot create " + out.string() + ": " + ec.message());
+      lock = DirLock(out, command_line(argc, argv));
+      if (lock.stale_pid())
+        std::cerr << "spinesim: " << out.string() << " was left locked by PID " << *lock.stale_pid()
+                  << ", which has ended (killed?); taking it over\n";
       std::string identity = "spinesim ensemble\nseed " + std::to_string(seed) + "\n";
       for (std::size_t p = 0; p < points.size(); ++p) {
         identity += "--- point " + std::to_string(p);
@@ -680,17 +692,14 @@ int ensemble_command(int argc, char** argv) {
           throw UsageError(out.string() +
                            " holds an ensemble of another scene, seed, sweep or --t-end; choose another --out or "
                            "pass --overwrite to discard it");
-        fs::remove_all(out);
-      } else if (!fs::exists(id_file) && fs::exists(out) && !fs::is_empty(out)) {
+        remove_all_but_lock(out);
+      } else if (!fs::exists(id_file) && !empty_but_lock(out)) {
         if (!overwrite)
           throw UsageError(out.string() +
                            " exists and is not an ensemble directory; choose another --out or pass "
                            "--overwrite to replace it");
-        fs::remove_all(out);
+        remove_all_but_lock(out);
       }
-      std::error_code ec;
-      fs::create_directories(out, ec);
-      if (ec || !fs::is_directory(out)) throw IoError("cannot create " + out.string() + ": " + ec.message());
       atomic_write(id_file, identity);
       std::string points_csv = "point";
       for (const auto& a : axes) points_csv += "," + a.path;

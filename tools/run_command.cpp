@@ -14,9 +14,11 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "core/atomic_file.h"
+#include "core/dir_lock.h"
 #include "core/error.h"
 #include "engine/parallel/tbb_stepper.h"
 #include "engine/simulator.h"
@@ -62,8 +64,13 @@ Options:
                  `spinesim resume DIR` continues with byte-identical outputs.
                  SIGINT/SIGTERM always write a checkpoint and exit with status 4.
   --overwrite    replace the run already in DIR (refused otherwise, so no result is lost);
-                 its files are replaced one by one as the new run writes them
+                 the new run is written to DIR.partial beside DIR and moved into DIR
+                 when it has finished, so a failed run leaves the old one whole
   --quiet        no progress lines
+
+One writer per directory: while a run, resume or ensemble writes DIR it holds
+DIR/.spinesim.lock, and a second writer is refused at once naming its PID (exit 3).
+A lock left by a killed writer is taken over by the next one.
 
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo --seed 7 --threads 2
@@ -77,6 +84,12 @@ SIGTERM). A truncated or corrupt checkpoint is detected by its checksum and skip
 favour of the one before it. counts.csv and frames come out byte-identical to an
 uninterrupted run, for any --threads. The scene, seed and checkpoint interval are
 those of the original run (the checkpoint holds the resolved scene).
+
+A run started with --overwrite --out NAME is written to NAME.partial beside NAME;
+`spinesim resume NAME.partial` finishes it and replaces the NAME beside it, from any
+working directory. It is refused, changing nothing, when that is ambiguous:
+NAME.partial renamed, moved away from NAME, or beside another NAME while the run it
+was written for still exists.
 
 Options:
   --threads N    worker threads (default: those of the original run)
@@ -154,6 +167,70 @@ std::string command_line(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
   return s;
+}
+
+/// `dir` without a trailing separator, and absolute when its last part is "." or
+/// "..": the name DIR.partial beside it must be a sibling, never a file inside it.
+fs::path directory_name(const fs::path& dir) {
+  fs::path p = dir.lexically_normal();
+  while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  if (p.empty() || p.filename() == "." || p.filename() == "..") {
+    p = fs::absolute(p).lexically_normal();
+    while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  }
+  return p;
+}
+
+constexpr const char* kPartialSuffix = ".partial";
+
+/// Where a run that replaces `final_dir` (--overwrite) is written until it finishes.
+fs::path partial_dir_for(const fs::path& final_dir) {
+  return final_dir.parent_path() / (final_dir.filename().string() + kPartialSuffix);
+}
+
+/// For `resume DIR`: the run directory that the run in DIR replaces when it finishes
+/// (DIR itself for a plain run). DIR is a NAME.partial written by `run --overwrite`
+/// beside the run NAME it replaces; that run is found from DIR's own location, never
+/// from the working directory (an older spinesim stored it relative to the working
+/// directory of the run, which made a resume from elsewhere replace another run).
+/// Anything that does not fit together is refused rather than guessed.
+fs::path resume_target(const fs::path& dir, const Checkpoint& cp, const fs::path& file) {
+  if (cp.final_dir.empty()) return dir;
+  const fs::path stored = directory_name(fs::path(cp.final_dir));
+  const fs::path here = directory_name(fs::absolute(dir));
+  const std::string name = stored.filename().string();
+  const fs::path beside = here.parent_path() / name;
+  const std::string how = "; to discard it and start again, run the scene with --overwrite --out " +
+                          (stored.is_absolute() ? stored : beside).string();
+  if (here.filename().string() != name + kPartialSuffix)
+    throw IoError(file.string() + " belongs to a run that replaces " + stored.string() +
+                  " when it finishes and lives in " + name + kPartialSuffix + " beside it, but it is in " +
+                  here.string() + ", so which run it replaces is ambiguous; rename " + here.string() + " back to " +
+                  name + kPartialSuffix + " beside the run it replaces and resume that" + how);
+  std::error_code ec;
+  if (!fs::is_directory(beside, ec))
+    throw IoError(
+        file.string() + " belongs to a run that replaces " + beside.string() +
+        (stored.is_absolute() && stored != beside ? " (written for " + stored.string() + ")" : std::string()) +
+        " when it finishes, but that directory is not there; move " + here.string() + " back to " +
+        (stored.is_absolute() ? partial_dir_for(stored).string() : std::string("beside the run it replaces")) +
+        ", or create " + beside.string() + " (empty) for the resumed run to go there" + how);
+  if (stored.is_absolute() && stored != beside && fs::exists(stored / "run.json", ec) &&
+      !fs::equivalent(stored, beside, ec))
+    throw IoError(file.string() + " was written to replace " + stored.string() + ", which still holds a run, but " +
+                  here.string() + " now lies beside " + beside.string() +
+                  ", so which run it replaces is ambiguous; move " + here.string() + " back beside " + stored.string() +
+                  ", or move " + stored.string() + " away to replace " + beside.string());
+  return beside;
+}
+
+/// Locks `dir` and says so when it takes over the lock of a writer that was killed.
+DirLock lock_output_dir(const fs::path& dir, const std::string& command) {
+  DirLock lock(dir, command);
+  if (lock.stale_pid())
+    std::cerr << "spinesim: " << dir.string() << " was left locked by PID " << *lock.stale_pid()
+              << ", which has ended (killed?); taking it over\n";
+  return lock;
 }
 
 }  // namespace
@@ -287,7 +364,8 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
     cp.command_line = plan.command_line;
     cp.threads = plan.threads;
     cp.checkpoint_every_s = plan.checkpoint_every_s;
-    cp.final_dir = plan.final_dir == out ? std::string() : plan.final_dir.string();
+    // Absolute: a resume from another working directory must not look elsewhere.
+    cp.final_dir = plan.final_dir == out ? std::string() : fs::absolute(plan.final_dir).lexically_normal().string();
     cp.quiet = plan.quiet;
     cp.state = s.save_state();
     cp.counts_csv = counts.text();
@@ -433,7 +511,7 @@ int run_command(int argc, char** argv) {
   if (args.positional().size() != 1) throw UsageError("run needs exactly one SCENE file");
   if (!args.has("out")) throw UsageError("run needs --out DIR (the run directory to write)");
   const fs::path scene_file = args.positional()[0];
-  const fs::path out_dir = *args.get("out");
+  const fs::path out_dir = directory_name(*args.get("out"));
   SceneOverrides ov;
   if (args.has("seed")) ov.seed = args.get_u64("seed", 1);
   if (args.has("t-end")) {
@@ -449,9 +527,14 @@ int run_command(int argc, char** argv) {
   const int threads = static_cast<int>(args.get_int("threads", hw, 1, 1024));
   const bool quiet = args.has("quiet");
   const bool overwrite = args.has("overwrite");
-  bool holds_run = false;
-  for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) holds_run = holds_run || fs::exists(out_dir / f);
-  if (holds_run && !overwrite) {
+  const std::string cmd = command_line(argc, argv);
+  auto holds_run = [&] {
+    bool any = false;
+    for (const char* f : {"run.json", "counts.csv", "frames.pvd"}) any = any || fs::exists(out_dir / f);
+    return any;
+  };
+  auto refuse_unless_overwrite = [&] {
+    if (overwrite) return;
     if (!list_checkpoints(out_dir).empty())
       throw UsageError(out_dir.string() +
                        " holds an unfinished run with checkpoints; continue it with `spinesim resume " +
@@ -459,21 +542,42 @@ int run_command(int argc, char** argv) {
     throw UsageError(out_dir.string() +
                      " already holds a run; choose another --out directory or pass --overwrite "
                      "to replace it");
+  };
+  // One writer per directory for the whole run: an existing directory is locked
+  // before the scene is loaded, so a second writer is told at once who holds it.
+  DirLock final_lock;
+  if (fs::is_directory(out_dir)) {
+    final_lock = lock_output_dir(out_dir, cmd);
+    if (holds_run()) refuse_unless_overwrite();
   }
-  // Replacing a run: write the new one beside it and swap only when it has finished,
-  // so a run that fails leaves the earlier one whole.
-  const fs::path out = holds_run ? fs::path(out_dir.string() + ".partial") : out_dir;
-  if (holds_run) fs::remove_all(out);
 
   LoadedScene loaded = load_scene(scene_file, ov);
   print_diagnostics(loaded.warnings);
 
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out))
-    throw IoError("cannot create run directory " + out.string() + ": " +
-                  (ec ? ec.message() : std::string("a file of that name exists")) +
-                  " (choose a writable --out directory)");
+  auto create_dir = [](const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+      throw IoError("cannot create run directory " + dir.string() + ": " +
+                    (ec ? ec.message() : std::string("a file of that name exists")) +
+                    " (choose a writable --out directory)");
+  };
+  if (!final_lock.held()) {
+    create_dir(out_dir);
+    final_lock = lock_output_dir(out_dir, cmd);
+    // Another writer may have finished a run here while the scene was loading.
+    if (holds_run()) refuse_unless_overwrite();
+  }
+  // Replacing a run: write the new one beside it and swap only when it has finished,
+  // so a run that fails leaves the earlier one whole.
+  const bool replacing = holds_run();
+  const fs::path out = replacing ? partial_dir_for(out_dir) : out_dir;
+  DirLock partial_lock;
+  if (replacing) {
+    create_dir(out);
+    partial_lock = lock_output_dir(out, cmd);
+    remove_all_but_lock(out);
+  }
   RunPlan plan;
   plan.scene_file = scene_file;
   plan.out = out;
@@ -481,7 +585,7 @@ int run_command(int argc, char** argv) {
   plan.threads = threads;
   plan.quiet = quiet;
   plan.checkpoint_every_s = checkpoint_every;
-  plan.command_line = command_line(argc, argv);
+  plan.command_line = cmd;
   plan.overrides = ov;
   return execute_run(loaded, plan);
 }
@@ -493,8 +597,20 @@ int resume_command(int argc, char** argv) {
   }
   Args args(argc, argv, 2, {{"threads"}, {"quiet", false}});
   if (args.positional().size() != 1) throw UsageError("resume needs exactly one run directory DIR");
-  const fs::path dir = args.positional()[0];
+  const fs::path dir = directory_name(args.positional()[0]);
   if (!fs::is_directory(dir)) throw UsageError(dir.string() + " is not a run directory");
+  const std::string cmd = command_line(argc, argv);
+  // Lock order as in `run --overwrite`: the run replaced, then NAME.partial, so two
+  // writers of one run never each hold half of the pair.
+  DirLock final_lock;
+  const fs::path here = directory_name(fs::absolute(dir));
+  const std::string here_name = here.filename().string();
+  const std::string_view suffix = kPartialSuffix;
+  if (here_name.size() > suffix.size() && here_name.ends_with(suffix)) {
+    const fs::path beside = here.parent_path() / here_name.substr(0, here_name.size() - suffix.size());
+    if (fs::is_directory(beside)) final_lock = lock_output_dir(beside, cmd);
+  }
+  DirLock lock = lock_output_dir(dir, cmd);
   fs::path file;
   std::vector<std::string> skipped;
   Checkpoint cp;
@@ -505,6 +621,9 @@ int resume_command(int argc, char** argv) {
     throw;
   }
   for (const auto& m : skipped) std::cerr << "spinesim: " << m << "\n";
+  const fs::path final_dir = resume_target(dir, cp, file);
+  // Created since the lock above was tried (resume_target asks for that when it is missing).
+  if (final_dir != dir && !final_lock.held()) final_lock = lock_output_dir(final_dir, cmd);
   remove_stale_temps(dir);
   const int threads = static_cast<int>(args.get_int("threads", std::max(1, cp.threads), 1, 1024));
   // The scene is loaded again from its file (agent files are relative to it) with the
@@ -523,7 +642,7 @@ int resume_command(int argc, char** argv) {
   RunPlan plan;
   plan.scene_file = cp.scene_file;
   plan.out = dir;
-  plan.final_dir = cp.final_dir.empty() ? dir : fs::path(cp.final_dir);
+  plan.final_dir = final_dir;
   plan.threads = threads;
   plan.quiet = args.has("quiet") || cp.quiet;
   plan.checkpoint_every_s = cp.checkpoint_every_s;

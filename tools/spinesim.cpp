@@ -1,8 +1,12 @@
 // spinesim command line: dispatches verbs and turns every error into a message that
 // says what went wrong and what to do, with a distinct exit status.
+#include <cerrno>
+#include <climits>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "core/error.h"
@@ -31,6 +35,31 @@ options:
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo
 )";
+/// A std::filesystem error (a path too long, a symbolic-link loop, a permission) as a
+/// message naming the path and what to change, instead of "internal error".
+std::string describe_filesystem_error(const std::filesystem::filesystem_error& e) {
+  const std::string path = e.path1().empty() ? std::string("a path") : e.path1().string();
+  switch (e.code().value()) {
+    case ENAMETOOLONG:
+      return path + ": the path is too long for the file system (at most " + std::to_string(PATH_MAX - 1) +
+             " characters in all and " + std::to_string(NAME_MAX) + " per name); use a shorter path";
+    case ELOOP:
+      return path + ": too many levels of symbolic links (a link that points back at itself); fix or remove the link";
+    case EACCES:
+    case EPERM:
+      return path + ": permission denied; make it accessible or choose another path";
+    case ENOSPC:
+    case EDQUOT:
+      return path + ": no space left on the device; free space or write elsewhere";
+    case EROFS:
+      return path + ": read-only file system; choose a writable directory";
+    case ENOTDIR:
+      return path + ": a part of the path is a file, not a directory; check the path";
+    default:
+      return path + ": " + e.code().message() + " (" + e.what() + ")";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +104,14 @@ int main(int argc, char** argv) {
     return kExitInput;
   } catch (const spinesim::IoError& e) {
     std::cerr << "spinesim: " << e.what() << "\n";
+    return kExitIo;
+  } catch (const std::bad_alloc&) {
+    // Not a bug to report but a run too large for this machine: say what to shrink.
+    std::cerr << "spinesim: out of memory; reduce the scene (fewer molecules or releases, a coarser mesh, a "
+                 "shorter t_end_s or fewer frames), use fewer --threads, or run where more memory is free\n";
+    return kExitIo;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "spinesim: " << describe_filesystem_error(e) << "\n";
     return kExitIo;
   } catch (const std::exception& e) {
     std::cerr << "spinesim: internal error: " << e.what() << "\n";

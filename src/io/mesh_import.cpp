@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace spinesim {
 
@@ -41,7 +42,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kSupported = ".obj, .ply, .stl, .vtp, .off";
-constexpr std::uintmax_t kMaxMeshBytes = std::uintmax_t{1} << 30;
 
 [[noreturn]] void fail(const fs::path& file, const std::string& message, int line = 0) {
   Diagnostic d;
@@ -719,28 +719,24 @@ TriangleMesh parse_surface_mesh(std::string_view data, const fs::path& file) {
 }
 
 TriangleMesh read_surface_mesh(const fs::path& file) {
-  std::error_code ec;
-  auto status = fs::status(file, ec);
-  if (!fs::exists(status)) {
-    fail(file, "file not found; check the path, relative paths are resolved against the scene file's directory");
-  }
-  if (fs::is_directory(status)) fail(file, "is a directory, not a mesh file; give the path of a mesh file");
   const std::string ext = lower(file.extension().string());
-  if (ext != ".off" && ext != ".obj" && ext != ".ply" && ext != ".stl" && ext != ".vtp")
+  const bool supported = ext == ".off" || ext == ".obj" || ext == ".ply" || ext == ".stl" || ext == ".vtp";
+  std::error_code ec;
+  const auto status = fs::status(file, ec);
+  // An existing file of another format is refused before it is read; anything else
+  // goes to the reader, which says why it cannot be opened.
+  if (fs::is_regular_file(status) && !supported)
     fail(file, "unsupported mesh format '" + file.extension().string() + "'; supported: " + kSupported);
-  if (!fs::is_regular_file(status))
-    fail(file, "is not a regular file (a device, pipe or socket); give the path of a mesh file");
-  const std::uintmax_t size = fs::file_size(file, ec);
-  if (ec) fail(file, "cannot read the file's size (" + ec.message() + "); check its permissions");
-  if (size > kMaxMeshBytes)
-    fail(file, "mesh file is " + std::to_string(size) + " bytes, more than the " + std::to_string(kMaxMeshBytes) +
-                   " bytes (1 GiB) this reader accepts; decimate the mesh or split it into several surfaces");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file, "cannot open file; check its permissions");
-  std::string data(static_cast<std::size_t>(size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  if (in.gcount() != static_cast<std::streamsize>(size) || in.peek() != std::char_traits<char>::eof())
-    fail(file, "the file changed size while it was read; read it again once it is no longer being written");
+  std::string data;
+  try {
+    data = read_input_file(file, kMeshFileKind);
+  } catch (const InputError& e) {
+    Diagnostic d = e.diagnostics().front();
+    if (ec == std::errc::no_such_file_or_directory)
+      d.message += ", relative paths are resolved against the scene file's directory";
+    throw InputError(std::move(d));
+  }
+  if (!supported) fail(file, "unsupported mesh format '" + file.extension().string() + "'; supported: " + kSupported);
   return parse_surface_mesh(data, file);
 }
 

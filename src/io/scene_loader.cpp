@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/input_file.h"
 #include "geometry/intersect.h"
 #include "geometry/mesh_check.h"
 #include "geometry/spatial_grid.h"
@@ -725,23 +726,27 @@ class SceneCompiler {
   /// Reads the text-format file `name` (scene field `field`, index i) into `msg`,
   /// recording where each field was written. False, with errors reported, if the
   /// file is missing or does not parse.
-  bool parse_side_file(const char* field, int i, const std::string& name, const char* what, pb::Message& msg,
+  bool parse_side_file(const char* field, int i, const std::string& name, const InputFileKind& kind, pb::Message& msg,
                        pb::TextFormat::ParseInfoTree& tree) {
     const fs::path path = resolve(name);
     resolved_files[name] = fs::absolute(path).lexically_normal().string();
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      error({{field, i}}, path.string() + ": " + what + " not found; paths are relative to the scene file");
+    std::string text;
+    try {
+      text = read_input_file(path, kind);
+    } catch (const InputError& e) {
+      for (const Diagnostic& d : e.diagnostics()) {
+        std::string message = d.file + ": " + d.message;
+        if (!fs::path(name).is_absolute()) message += " (paths are relative to the scene file)";
+        error({{field, i}}, message);
+      }
       return false;
     }
-    std::stringstream text;
-    text << in.rdbuf();
     pb::TextFormat::Parser parser;
     std::vector<Diagnostic> parse_errors;
     ParseErrors collector(path.string(), parse_errors);
     parser.RecordErrorsTo(&collector);
     parser.WriteLocationsTo(&tree);
-    if (!parser.ParseFromString(text.str(), &msg)) {
+    if (!parser.ParseFromString(text, &msg)) {
       errors_.insert(errors_.end(), parse_errors.begin(), parse_errors.end());
       return false;
     }
@@ -754,7 +759,7 @@ class SceneCompiler {
       const fs::path path = resolve(s_.agent_file(i));
       auto file = std::make_unique<AgentFile>();
       file->path = path.string();
-      if (!parse_side_file("agent_file", i, s_.agent_file(i), "agent file", file->library, file->tree)) continue;
+      if (!parse_side_file("agent_file", i, s_.agent_file(i), kAgentFileKind, file->library, file->tree)) continue;
       file->locator = std::make_unique<Locator>(path.string(), &file->tree, &file->library);
       const Locator& at = *file->locator;
       for (int k = 0; k < file->library.agent_type_size(); ++k) {
@@ -1224,7 +1229,7 @@ class SceneCompiler {
     std::vector<PathwaySource> sources;
     for (int i = 0; i < s_.well_mixed_file_size(); ++i) {
       auto file = std::make_unique<PathwayFile>();
-      if (!parse_side_file("well_mixed_file", i, s_.well_mixed_file(i), "pathway file", file->message, file->tree))
+      if (!parse_side_file("well_mixed_file", i, s_.well_mixed_file(i), kPathwayFileKind, file->message, file->tree))
         continue;
       file->locator = std::make_unique<Locator>(resolve(s_.well_mixed_file(i)).string(), &file->tree, &file->message);
       sources.push_back({&file->message, file->locator.get(), {}, true});
@@ -1558,16 +1563,14 @@ void parse_text(const std::string& text, const std::string& name, Parsed& out, s
 }
 
 void parse(const fs::path& file, Parsed& out, std::vector<Diagnostic>& errors) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    errors.push_back(
-        {file.string(), 0, 0, "",
-         fs::exists(file) ? "cannot read the scene file (permissions?)" : "scene file not found; check the path"});
+  std::string text;
+  try {
+    text = read_input_file(file, kSceneFileKind);
+  } catch (const InputError& e) {
+    errors.insert(errors.end(), e.diagnostics().begin(), e.diagnostics().end());
     return;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  parse_text(ss.str(), file.string(), out, errors);
+  parse_text(text, file.string(), out, errors);
 }
 
 /// Applies one FieldAssignment to `scene` by reflection; returns an empty string on
