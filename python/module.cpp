@@ -11,6 +11,7 @@
 #include "api/run.h"
 #include "core/error.h"
 #include "io/counts_writer.h"
+#include "io/ensemble_stats.h"
 
 namespace py = pybind11;
 using spinesim::api::Run;
@@ -52,6 +53,9 @@ PYBIND11_MODULE(_spinesim, m) {
       PyErr_SetString(PyExc_OSError, e.what());
     }
   });
+
+  m.def("replicate_seed", &spinesim::replicate_seed, py::arg("base"), py::arg("replicate"),
+        "Seed of replicate r of an ensemble with base seed `base`, as `spinesim ensemble` uses it");
 
   py::class_<Run>(m, "Run")
       .def_static(

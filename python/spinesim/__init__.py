@@ -22,9 +22,10 @@ from google.protobuf import text_format
 
 from . import _spinesim
 from ._spinesim import InputError
+from ._spinesim import replicate_seed
 from .scene_pb2 import Scene
 
-__all__ = ["Run", "Scene", "InputError", "load_scene", "scene_text"]
+__all__ = ["Run", "Ensemble", "Scene", "InputError", "load_scene", "scene_text", "replicate_seed"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -155,3 +156,6 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<spinesim.Run t={self.time:g}/{self.t_end:g} s, {'finished' if self.finished else 'running'}>"
+
+
+from .ensemble import Ensemble  # noqa: E402  (uses Run)
