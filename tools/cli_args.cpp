@@ -85,4 +85,12 @@ double Args::get_double(const std::string& name, double fallback, double min_val
   return x;
 }
 
+Args parse_with_output(int argc, char** argv, const std::vector<OptionSpec>& specs) {
+  static std::string output_flag = "--output";
+  std::vector<char*> rewritten(argv, argv + argc);
+  for (auto& a : rewritten)
+    if (std::string(a) == "-o") a = output_flag.data();
+  return Args(static_cast<int>(rewritten.size()), rewritten.data(), 2, specs);
+}
+
 }  // namespace spinesim::cli

@@ -42,4 +42,7 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+/// Args for a verb's options (argv[2..]) where `-o FILE` stands for `--output FILE`.
+Args parse_with_output(int argc, char** argv, const std::vector<OptionSpec>& specs);
+
 }  // namespace spinesim::cli

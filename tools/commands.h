@@ -16,6 +16,7 @@ inline constexpr int kExitInterrupted = 4;
 int run_command(int argc, char** argv);
 int resume_command(int argc, char** argv);
 int validate_command(int argc, char** argv);
+int export_sbml_command(int argc, char** argv);
 int render_command(int argc, char** argv);
 int movie_command(int argc, char** argv);
 int plot_command(int argc, char** argv);

@@ -22,6 +22,7 @@ verbs:
   run SCENE --out DIR     run a scene; writes counts.csv, VTK frames, mesh.vtp, run.json, render.png
   resume DIR              continue a run from its newest checkpoint (after a kill or SIGINT/SIGTERM)
   validate SCENE          check a scene and list every problem with file:line:column
+  export-sbml FILE -o XML the well-mixed pathway of a scene or pathway file as SBML Level 3
   render RUN_DIR -o PNG   draw a frame of a run (headless: xvfb-run -a spinesim render ...)
   movie RUN_DIR -o MP4    render every frame into a movie (or a PNG sequence without ffmpeg)
   plot RUN_DIR -o PNG     plot counts.csv over time
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
     if (verb == "run") return run_command(argc, argv);
     if (verb == "resume") return resume_command(argc, argv);
     if (verb == "validate") return validate_command(argc, argv);
+    if (verb == "export-sbml") return export_sbml_command(argc, argv);
     if (verb == "render") return render_command(argc, argv);
     if (verb == "movie") return movie_command(argc, argv);
     if (verb == "plot") return plot_command(argc, argv);

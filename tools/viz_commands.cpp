@@ -84,11 +84,7 @@ Example:
 
 /// Accepts -o as a synonym of --output, then parses.
 Args parse(int argc, char** argv, const std::vector<OptionSpec>& specs) {
-  static std::string output_flag = "--output";
-  std::vector<char*> rewritten(argv, argv + argc);
-  for (auto& a : rewritten)
-    if (std::string(a) == "-o") a = output_flag.data();
-  return Args(static_cast<int>(rewritten.size()), rewritten.data(), 2, specs);
+  return parse_with_output(argc, argv, specs);
 }
 
 void require_run_dir_and_output(const Args& args, const std::string& verb, const std::string& example_out) {

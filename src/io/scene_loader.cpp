@@ -20,6 +20,7 @@
 #include "geometry/spatial_grid.h"
 #include "geometry/spine_builder.h"
 #include "io/mesh_import.h"
+#include "io/sbml.h"
 #include "model/reaction_radii.h"
 #include "model/reaction_radii_2d.h"
 #include "schema/agent.pb.h"
@@ -740,6 +741,14 @@ class SceneCompiler {
         error({{field, i}}, message);
       }
       return false;
+    }
+    if (&kind == &kPathwayFileKind && looks_like_xml(text)) {  // an SBML model (io/sbml.h)
+      std::vector<Diagnostic> sbml_errors;
+      if (!well_mixed_from_sbml(text, path.string(), static_cast<scene::WellMixed&>(msg), sbml_errors)) {
+        errors_.insert(errors_.end(), sbml_errors.begin(), sbml_errors.end());
+        return false;
+      }
+      return true;
     }
     pb::TextFormat::Parser parser;
     std::vector<Diagnostic> parse_errors;
