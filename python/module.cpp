@@ -76,6 +76,15 @@ PYBIND11_MODULE(_spinesim, m) {
           },
           py::arg("text"), py::arg("name"), py::arg("seed") = py::none(), py::arg("t_end_s") = py::none(),
           py::arg("threads") = 1, py::arg("set") = std::vector<std::string>{})
+      .def("checkpoint", [](const Run& r) { return py::bytes(r.checkpoint()); })
+      .def_static(
+          "from_checkpoint",
+          [](const py::bytes& bytes, const std::string& name) {
+            std::string data = bytes;
+            py::gil_scoped_release release;
+            return Run::from_checkpoint(data, name);
+          },
+          py::arg("bytes"), py::arg("name"))
       .def_property_readonly("time", &Run::time)
       .def_property_readonly("t_end", &Run::t_end)
       .def_property_readonly("finished", &Run::finished)

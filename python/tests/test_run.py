@@ -127,3 +127,17 @@ def test_ensemble_matches_the_cli_replicates(tmp_path):
     # Replicates differ (different seeds), the sweep changes the outcome.
     total = sum(ds[c] for c in ds.data_vars if c.startswith("glutamate@"))
     assert float(total.isel(point=1).max()) > float(total.isel(point=0).max())
+
+
+def test_save_and_load_continue_the_run(tmp_path, cli_counts):
+    run = spinesim.Run(GLUTAMATE, seed=7, t_end_s=0.002)
+    run.advance_to(0.0009)
+    run.save(tmp_path / "run.ckpt")
+    del run
+    resumed = spinesim.Run.load(tmp_path / "run.ckpt")
+    assert resumed.time <= 0.0009
+    resumed.run_to_end()
+    assert csv_text(resumed) == cli_counts
+    (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(OSError, match="bad.ckpt"):
+        spinesim.Run.load(tmp_path / "bad.ckpt")

@@ -1,10 +1,15 @@
 #include "api/run.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include "core/error.h"
 #include "engine/parallel/tbb_stepper.h"
+#include "io/checkpoint.h"
 #include "io/counts_writer.h"
 #include "io/scene_loader.h"
 
@@ -26,6 +31,7 @@ class CountsRecorder final : public Observer {
   }
   const std::vector<std::string>& names() const { return columns_.names(); }
   const std::vector<std::vector<double>>& rows() const { return rows_; }
+  std::vector<std::vector<double>>& mutable_rows() { return rows_; }
 
  private:
   CountColumns columns_;
@@ -107,6 +113,53 @@ const SchedulerStats& Run::stats() const {
 }
 const Simulator& Run::simulator() const {
   return state_->sim;
+}
+
+// The counts rows travel in the checkpoint's counts_csv field as rows of %.17g
+// numbers (every double round-trips): the recorder's values, not counts.csv's
+// formatted text.
+std::string Run::checkpoint() const {
+  Checkpoint cp;
+  cp.program_version = "api";
+  cp.scene_text = state_->loaded.resolved_text;
+  cp.threads = threads_;
+  cp.state = state_->sim.save_state();
+  std::string rows;
+  char buf[40];
+  for (const auto& row : state_->counts.rows()) {
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      std::snprintf(buf, sizeof buf, k == 0 ? "%.17g" : ",%.17g", row[k]);
+      rows += buf;
+    }
+    rows += "\n";
+  }
+  cp.counts_csv = std::move(rows);
+  return encode_checkpoint(cp);
+}
+
+Run Run::from_checkpoint(const std::string& bytes, const std::filesystem::path& name) {
+  Checkpoint cp = decode_checkpoint(bytes, name);
+  auto state = std::make_unique<State>(load_scene_text(cp.scene_text, name), cp.threads);
+  try {
+    state->sim.restore_state(std::move(cp.state));
+  } catch (const std::invalid_argument& e) {
+    throw IoError(name.string() + ": " + e.what() + " (was the checkpoint written for another scene?)");
+  }
+  std::istringstream rows(cp.counts_csv);
+  for (std::string line; std::getline(rows, line);) {
+    std::vector<double> row;
+    const char* p = line.c_str();
+    while (*p != '\0') {
+      char* end = nullptr;
+      const double v = std::strtod(p, &end);
+      if (end == p) throw IoError(name.string() + ": malformed counts rows in the checkpoint");
+      row.push_back(v);
+      p = *end == ',' ? end + 1 : end;
+    }
+    state->counts.mutable_rows().push_back(std::move(row));
+  }
+  const int threads = cp.threads;
+  return Run(std::move(state), threads);
 }
 
 }  // namespace spinesim::api

@@ -68,6 +68,15 @@ class Run {
   const SchedulerStats& stats() const;
   const Simulator& simulator() const;
 
+  /// The run's complete state as checkpoint bytes (the format of `spinesim run`'s
+  /// checkpoint.N.pb, CRC-checked): resolved scene, engine state, threads and the
+  /// counts recorded so far (exact to the bit). Write them anywhere.
+  std::string checkpoint() const;
+  /// A run continued from checkpoint() bytes: it goes on exactly as the original
+  /// would have. `name` names the bytes in errors (e.g. the file they came from).
+  /// Throws CorruptCheckpoint / CheckpointVersionError (IoError) for bad bytes.
+  static Run from_checkpoint(const std::string& bytes, const std::filesystem::path& name);
+
  private:
   struct State;
   explicit Run(std::unique_ptr<State> state, int threads);

@@ -1820,6 +1820,10 @@ static LoadedScene load_parsed(const fs::path& file, Parsed& parsed, const Scene
     for (auto& mk : *mg->mutable_marker()) mk.set_file(files[mk.file()]);
   }
   for (auto& f : *resolved.mutable_well_mixed_file()) f = files[f];
+  // Agent files too: the resolved scene must load from anywhere (a checkpoint of the
+  // run API carries it without the original file's directory).
+  for (auto& f : *resolved.mutable_agent_file())
+    if (files.count(f)) f = files[f];
   if (resolved.name().empty()) resolved.set_name(out.model.name);
   pb::TextFormat::Printer printer;
   printer.PrintToString(resolved, &out.resolved_text);
