@@ -29,7 +29,7 @@ states with counts, a scale bar in nm and the simulated time. Needs an X display
 on a headless machine run it under xvfb-run -a. The same frame gives the same bytes.
 
 Options:
-  -o, --output OUT.png   image to write
+  -o, --output OUT.png   image to write: .png, .pdf (or .svg for plots)
   --frame K              frame index in frames.pvd (default: the last)
   --time T               the frame nearest simulated time T, in seconds (e.g. 0.002)
   --camera NAME          side (default): the whole spine, head semi-transparent
@@ -72,7 +72,7 @@ and agent counts first; currents and Ca2+ influx only when named). Needs an X
 display; on a headless machine run it under xvfb-run -a.
 
 Options:
-  -o, --output OUT.png   image to write
+  -o, --output OUT.png   image to write: .png, .pdf (or .svg for plots)
   --columns A,B,...      counts.csv column names, comma-separated (see its header)
   --size WxH             image size in pixels (default 1000x600)
   --title T              chart title (default: RUN_DIR: counts.csv)

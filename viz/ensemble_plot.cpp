@@ -61,7 +61,7 @@ void save(vtkContextView* view, int width, int height, const fs::path& png) {
   view->GetRenderWindow()->SetOffScreenRendering(1);
   view->GetRenderWindow()->SetSize(width, height);
   view->GetRenderWindow()->Render();
-  write_window_png(view->GetRenderWindow(), png);
+  write_window_image(view->GetRenderWindow(), png, WindowContent::kChart);
 }
 
 }  // namespace

@@ -126,6 +126,7 @@ std::vector<std::string> default_plot_columns(const CountsCsv& t, std::size_t ma
 }
 
 void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions& o) {
+  require_image_extension(png, WindowContent::kChart);
   if (o.width <= 0 || o.height <= 0 || o.width > 16384 || o.height > 16384) {
     fail(png, 0,
          "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
@@ -215,7 +216,7 @@ void plot_counts(const fs::path& run_dir, const fs::path& png, const PlotOptions
   if (sink->errors > 0) {
     throw IoError("offscreen OpenGL rendering failed; check that the X display works (e.g. run under `xvfb-run -a`)");
   }
-  write_window_png(view->GetRenderWindow(), png);
+  write_window_image(view->GetRenderWindow(), png, WindowContent::kChart);
 }
 
 }  // namespace spinesim

@@ -539,6 +539,7 @@ std::size_t frame_count(const fs::path& run_dir) {
 }
 
 void render_run(const fs::path& run_dir, const fs::path& png, const RenderOptions& o) {
+  require_image_extension(png, WindowContent::kScene3D);
   if (o.width <= 0 || o.height <= 0 || o.width > 16384 || o.height > 16384) {
     fail(png, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
                   " is invalid; use a width and height between 1 and 16384 pixels");
@@ -637,7 +638,7 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
     throw IoError("offscreen OpenGL rendering failed; check that the X display works (e.g. run under `xvfb-run -a`)");
   }
 
-  write_window_png(win, png);
+  write_window_image(win, png, WindowContent::kScene3D);
 }
 
 }  // namespace spinesim
