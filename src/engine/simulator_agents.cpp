@@ -13,12 +13,13 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "core/units.h"
 #include "engine/simulator.h"
+#include "model/reaction_radii.h"
 
 namespace spinesim {
 
 namespace {
-constexpr double kElementaryCharge_C = 1.602176634e-19;
 /// Windows of continuous profiles (an infusion) are re-bounded at least this often (s).
 constexpr double kThinningWindow_s = 1.0;
 /// A ligand given back by an agent starts this far off the membrane (µm).
@@ -274,10 +275,9 @@ void Simulator::rebuild_capture_index(double t) {
       const AgentTransitionDef& tr = type.transitions[j];
       if (tr.ligand_source != LigandSource::kParticle) continue;
       const double d_ligand = model_.species[static_cast<std::size_t>(tr.ligand_index)].diffusion_um2_per_s;
-      // kon in 1/(µM·s) → µm³/s: 1 µM = 602.214076 molecules/µm³.
-      double kon_um3 = tr.rate / 602.214076;
+      double kon_um3 = per_uM_per_s_to_um3_per_s(tr.rate);
       if (tr.voltage_per_mV != 0) kon_um3 *= std::exp(tr.voltage_per_mV * v);
-      prob[j] = std::min(1.0, kon_um3 * std::sqrt(kPi * model_.dt_s / d_ligand) / disc);
+      prob[j] = std::min(1.0, capture_probability(kon_um3, model_.dt_s, d_ligand, disc));
     }
   }
 }

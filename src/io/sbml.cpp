@@ -16,6 +16,7 @@
 #include <google/protobuf/text_format.h>
 
 #include "core/input_file.h"
+#include "core/units.h"
 #include "model/well_mixed.h"
 #include "schema/scene.pb.h"
 
@@ -25,7 +26,6 @@ namespace {
 
 
 constexpr const char* kNamespace = "urn:spinesim:sbml:1";
-constexpr double kAvogadro = 6.02214076e23;
 
 std::string number_text(double x) {
   char buf[64];
@@ -300,9 +300,9 @@ class SbmlImport {
   }
 
   bool units() {
-    const auto sub = factor(m_.getSubstanceUnits(), ::UNIT_KIND_MOLE, kAvogadro, 1);
+    const auto sub = factor(m_.getSubstanceUnits(), ::UNIT_KIND_MOLE, kAvogadro_per_mol, 1);
     const auto ext = factor(m_.isSetExtentUnits() ? m_.getExtentUnits() : m_.getSubstanceUnits(), ::UNIT_KIND_MOLE,
-                            kAvogadro, 1);
+                            kAvogadro_per_mol, 1);
     const auto vol = factor(m_.getVolumeUnits(), ::UNIT_KIND_LITRE, 1e15, 1);
     const auto time = factor(m_.getTimeUnits(), ::UNIT_KIND_SECOND, 1.0, 1);
     bool ok = true;
@@ -403,7 +403,7 @@ class SbmlImport {
         continue;
       }
       const double items_per_unit =
-          s.isSetSubstanceUnits() ? factor(s.getSubstanceUnits(), ::UNIT_KIND_MOLE, kAvogadro, 1).value_or(NAN)
+          s.isSetSubstanceUnits() ? factor(s.getSubstanceUnits(), ::UNIT_KIND_MOLE, kAvogadro_per_mol, 1).value_or(NAN)
                                   : items_per_substance_;
       double amount = NAN;
       if (s.isSetInitialAmount())

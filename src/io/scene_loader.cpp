@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/input_file.h"
+#include "core/units.h"
 #include "geometry/intersect.h"
 #include "geometry/mesh_check.h"
 #include "geometry/spatial_grid.h"
@@ -839,7 +840,7 @@ class SceneCompiler {
                 d.voltage_per_mV = 1.0 / v.efold_mv();
             } else if (v.has_z_delta()) {
               // F/(R·T) in 1/mV at the scene's temperature.
-              const double f_over_rt = 96485.33212 / (8.314462618 * (m.temperature_C + 273.15)) / 1000.0;
+              const double f_over_rt = kFaraday_C_per_mol / (kGasConstant_J_per_mol_K * (m.temperature_C + 273.15)) / 1000.0;
               d.voltage_per_mV = v.z_delta() * f_over_rt;
             }
           }
@@ -989,9 +990,10 @@ class SceneCompiler {
               if (sp.agent_type != static_cast<int>(t)) continue;
               double worst = 0;
               for (double v : potentials)
-                worst = std::max(worst, tr.rate / 602.214076 * std::exp(tr.voltage_per_mV * v) *
-                                            std::sqrt(kPi * m.dt_s / lig.diffusion_um2_per_s) /
-                                            (kPi * sp.capture_radius_um * sp.capture_radius_um));
+                worst = std::max(worst, capture_probability(per_uM_per_s_to_um3_per_s(tr.rate) *
+                                                                std::exp(tr.voltage_per_mV * v),
+                                                            m.dt_s, lig.diffusion_um2_per_s,
+                                                            kPi * sp.capture_radius_um * sp.capture_radius_um));
               if (worst > 1)
                 errors_.push_back(at.at(where("ligand"),
                                         "binding of '" + tr.ligand + "' by species '" + sp.name +

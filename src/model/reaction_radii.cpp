@@ -4,6 +4,8 @@
 // units of dt. A reduced rate κ = k·dt/s³ is the amount absorbed per step from a bulk density of 1.
 #include "model/reaction_radii.h"
 
+#include "core/units.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -355,14 +357,18 @@ std::string rate_reproduction_warning(double k_um3_per_s, double d_sum_um2_per_s
       "radius k/(4 pi D) = %.4g um: if that exceeds the molecules' real contact distance, this rate is "
       "faster than diffusion allows and cannot be reproduced physically; otherwise it is reproduced only "
       "after ~(sigma_b/s)^2 steps of pair relaxation.",
-      k_um3_per_s, k_um3_per_s * 6.02214076e8, sigma_b, s, d_sum_um2_per_s, dt_s, dt_min, smol);
+      k_um3_per_s, k_um3_per_s * kPerMolarToUm3, sigma_b, s, d_sum_um2_per_s, dt_s, dt_min, smol);
 }
 
 double per_molar_per_s_to_um3_per_s(double k) {
-  return k / 6.02214076e8;
+  return k / kPerMolarToUm3;
 }
 double per_uM_per_s_to_um3_per_s(double k) {
-  return k / 602.214076;
+  return k / kMoleculesPerUMPerUm3;
+}
+
+double capture_probability(double kon_um3_per_s, double dt_s, double d_um2_per_s, double disc_area_um2) {
+  return kon_um3_per_s * std::sqrt(kPi * dt_s / d_um2_per_s) / disc_area_um2;
 }
 
 }  // namespace spinesim

@@ -100,9 +100,15 @@ double largest_rate_within_rms_step(double d_sum_um2_per_s, double dt_s);
 /// reversible_radii). Throws std::invalid_argument for invalid inputs.
 std::string rate_reproduction_warning(double k_um3_per_s, double d_sum_um2_per_s, double dt_s);
 
-/// 1/(M·s) → µm³/s per molecule pair: divide by N_A·1e-15 L/µm³ = 6.02214076e8.
+/// 1/(M·s) → µm³/s per molecule pair: divide by N_A·1e-15 L/µm³ (core/units.h).
 double per_molar_per_s_to_um3_per_s(double k);
-/// 1/(µM·s) → µm³/s per molecule pair: divide by 602.214076.
+/// 1/(µM·s) → µm³/s per molecule pair: divide by 602.214076 (core/units.h).
 double per_uM_per_s_to_um3_per_s(double k);
+
+/// Probability that one Brownian hit of a ligand (diffusion coefficient D, µm²/s) on an
+/// agent's capture disc (area, µm²) binds, for a binding rate kon (µm³/s) and step dt:
+/// p = kon·sqrt(π·dt/D)/area, from the flux of Brownian crossings c·sqrt(D·dt/π).
+/// Not clamped to 1 (the loader refuses scenes where it exceeds 1).
+double capture_probability(double kon_um3_per_s, double dt_s, double d_um2_per_s, double disc_area_um2);
 
 }  // namespace spinesim

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "core/units.h"
+
 namespace spinesim {
 
-/// Molecules per µM in a volume of 1 µm³ (N_A · 10⁻²¹).
-inline constexpr double kMoleculesPerUMPerUm3 = 602.214076;
 
 struct PoolDef {
   std::string name;
