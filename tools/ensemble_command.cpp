@@ -64,7 +64,8 @@ Runs N replicates of SCENE (each single-threaded, with the serial reference step
 in parallel, at every point of the sweep, and writes into DIR:
   replicates/pPPPP/rNNNNNN.csv  counts.csv of each replicate (written when it finishes)
   summary.csv            one row per replicate: point, sweep values, replicate, seed,
-                         Brownian steps, events, and the final value of every column
+                         Brownian steps, events, and per column its final value, peak,
+                         time of peak (s) and time integral (column·s, trapezoid rule)
   stats.csv              per point, output time and counts column: n, mean, sd, sem,
                          cv, fano, min, q05, q25, median, q75, q95, max
   points.csv             the sweep points
@@ -312,7 +313,7 @@ void aggregate(const fs::path& out, const std::vector<Point>& points, const std:
         summary = "point";
         for (const auto& a : axes) summary += "," + a.path;
         summary += ",replicate," + (meta.size() > 1 ? meta[0] : std::string("seed"));
-        for (const auto& c : t.columns) summary += ",final:" + c;
+        if (!t.columns.empty()) summary += "," + replicate_summary_header(t.columns);
         summary += "\n";
       } else if (summary_columns != t.columns) {
         throw InputError(Diagnostic{"", 0, 0, "",
@@ -321,7 +322,9 @@ void aggregate(const fs::path& out, const std::vector<Point>& points, const std:
                                         "column set (sweep numeric fields that keep the species)"});
       }
       summary += prefix + std::to_string(r) + "," + (meta.size() > 1 ? meta[1] : std::string(""));
-      for (double v : t.rows.back()) summary += "," + format_stat(v);
+      for (const ColumnSummary& c : summarize_replicate(t))
+        summary += "," + format_stat(c.final_value) + "," + format_stat(c.peak) + "," + format_stat(c.t_peak_s) + "," +
+                   format_stat(c.integral);
       summary += "\n";
       if (first.size() < kTrajectories) first.push_back(std::move(t));
     }

@@ -204,4 +204,33 @@ std::string EnsembleStats::csv_rows(const std::string& prefix) const {
   return out;
 }
 
+std::vector<ColumnSummary> summarize_replicate(const CountsTable& t) {
+  std::vector<ColumnSummary> out(t.columns.size());
+  if (t.rows.empty()) return out;
+  for (std::size_t c = 0; c < out.size(); ++c) {
+    ColumnSummary& s = out[c];
+    s.final_value = t.rows.back()[c];
+    s.peak = t.rows[0][c];
+    s.t_peak_s = t.times[0];
+    for (std::size_t k = 1; k < t.rows.size(); ++k) {
+      const double v = t.rows[k][c];
+      if (v > s.peak) {
+        s.peak = v;
+        s.t_peak_s = t.times[k];
+      }
+      s.integral += 0.5 * (v + t.rows[k - 1][c]) * (t.times[k] - t.times[k - 1]);
+    }
+  }
+  return out;
+}
+
+std::string replicate_summary_header(const std::vector<std::string>& columns) {
+  std::string h;
+  for (const auto& c : columns) {
+    if (!h.empty()) h += ",";
+    h += "final:" + c + ",peak:" + c + ",t_peak_s:" + c + ",integral_s:" + c;
+  }
+  return h;
+}
+
 }  // namespace spinesim

@@ -83,6 +83,19 @@ struct CountsTable {
 /// skipped. Throws std::runtime_error naming `what` on a malformed table.
 CountsTable parse_counts_csv(const std::string& text, const std::string& what);
 
+/// What summary.csv reports of one replicate's trajectory, per column: the final
+/// value, the peak (maximum), the first time it is reached, and the time integral by
+/// the trapezoid rule over the output times (column unit · s) — what an experimenter
+/// measures of one trial (e.g. open AMPARs at peak, Ca²⁺ charge).
+struct ColumnSummary {
+  double final_value = 0, peak = 0, t_peak_s = 0, integral = 0;
+};
+/// One ColumnSummary per column of `t` (empty table: zeros).
+std::vector<ColumnSummary> summarize_replicate(const CountsTable& t);
+/// summary.csv's header cells for `columns`: final:C, peak:C, t_peak_s:C, integral_s:C
+/// for each column C in turn, comma-separated, no leading comma.
+std::string replicate_summary_header(const std::vector<std::string>& columns);
+
 /// Per-(time, column) RunningStats over replicates of one sweep point.
 class EnsembleStats {
  public:

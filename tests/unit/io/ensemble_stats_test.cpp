@@ -205,3 +205,22 @@ TEST_CASE("invalid assignments are InputErrors naming the path") {
     CHECK(e.diagnostics().at(0).line == 4);
   }
 }
+
+TEST_CASE("replicate summary: final value, peak, first time of the peak, trapezoid integral") {
+  // Two columns over t = 0, 1, 3, 4 s: a pulse 0, 4, 4, 1 (peak 4 first at t = 1;
+  // integral (0+4)/2·1 + (4+4)/2·2 + (4+1)/2·1 = 2 + 8 + 2.5 = 12.5) and a constant 2
+  // (integral 2·4 = 8; the peak is its first value).
+  const CountsTable t = parse_counts_csv("time_s,a,b\n0,0,2\n1,4,2\n3,4,2\n4,1,2\n", "mem");
+  const auto s = summarize_replicate(t);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].final_value == 1);
+  CHECK(s[0].peak == 4);
+  CHECK(s[0].t_peak_s == 1);
+  CHECK(s[0].integral == 12.5);
+  CHECK(s[1].peak == 2);
+  CHECK(s[1].t_peak_s == 0);
+  CHECK(s[1].integral == 8);
+  CHECK(replicate_summary_header(t.columns) ==
+        "final:a,peak:a,t_peak_s:a,integral_s:a,final:b,peak:b,t_peak_s:b,integral_s:b");
+  CHECK(summarize_replicate(parse_counts_csv("time_s,a\n", "empty")).at(0).integral == 0);
+}
