@@ -71,6 +71,26 @@ Rgb species_color(std::size_t species_index) {
   return kSpeciesPalette[species_index % kSpeciesPalette.size()];
 }
 
+std::vector<Rgb> species_colors(const std::vector<std::string>& names) {
+  static const std::map<std::string, std::size_t> fixed = {
+      {"glutamate", 0}, {"calcium", 1}, {"Ca", 1},       {"NMDAR", 2},     {"AMPAR", 3},
+      {"mGluR5", 4},    {"ketamine", 5}, {"memantine", 6}, {"extrasynaptic_receptor", 7}};
+  std::vector<bool> taken(kSpeciesPalette.size(), false);
+  for (const auto& n : names)
+    if (auto it = fixed.find(n); it != fixed.end()) taken[it->second] = true;
+  std::vector<std::size_t> free;
+  for (std::size_t k = 0; k < taken.size(); ++k)
+    if (!taken[k]) free.push_back(k);
+  if (free.empty()) free.push_back(kSpeciesPalette.size() - 1);
+  std::vector<Rgb> out;
+  std::size_t next = 0;
+  for (const auto& n : names) {
+    const auto it = fixed.find(n);
+    out.push_back(kSpeciesPalette[it != fixed.end() ? it->second : free[next++ % free.size()]]);
+  }
+  return out;
+}
+
 RegionStyle region_style(const std::string& name, std::size_t region_index) {
   static const std::map<std::string, RegionStyle> known = {
       {"psd", {{0.800, 0.080, 0.080}, 1.00}},       {"perisynaptic", {{1.000, 0.700, 0.350}, 0.70}},

@@ -13,8 +13,16 @@ namespace spinesim {
 
 using Rgb = std::array<double, 3>;  ///< components in [0, 1]
 
-/// Categorical species colour (Tableau-10 order without its red, which is the PSD's).
+/// Categorical colour k (Tableau-10 order without its red, which is the PSD's); plots
+/// colour their columns by it.
 Rgb species_color(std::size_t species_index);
+
+/// The colour of each species of a scene, by name, so a species looks the same in every
+/// scene's pictures: the project's species have fixed colours (glutamate blue, calcium
+/// orange, NMDAR green, AMPAR purple, mGluR5 cyan, ketamine pink, memantine olive,
+/// extrasynaptic receptors brown); any other species takes, in order, the palette
+/// colours none of the named ones in this scene uses (repeating when they run out).
+std::vector<Rgb> species_colors(const std::vector<std::string>& names);
 
 /// How a membrane region is drawn.
 struct RegionStyle {

@@ -132,6 +132,8 @@ struct FrameContent {
   std::vector<std::string> species_names;
   std::vector<std::string> state_names;
   std::vector<Rgb> state_rgb;
+  std::vector<Rgb> species_rgb;  ///< by name (species_colors), stable across scenes
+  Rgb species_rgb_of(std::size_t s) const { return s < species_rgb.size() ? species_rgb[s] : species_color(s); }
   std::vector<std::size_t> species_count;                          ///< per species index
   std::map<std::size_t, std::map<int, std::size_t>> agent_states;  ///< species -> state -> count
 };
@@ -238,7 +240,7 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
     const int st = state != nullptr ? static_cast<int>(state->GetComponent(i, 0)) : 0;
     if (si >= fc.species_count.size()) fc.species_count.resize(si + 1, 0);
     ++fc.species_count[si];
-    Rgb c = species_color(si);
+    Rgb c = fc.species_rgb_of(si);
     if (st > 0) {
       ++fc.agent_states[si][st];
       if (static_cast<std::size_t>(st) < fc.state_rgb.size()) c = fc.state_rgb[static_cast<std::size_t>(st)];
@@ -282,7 +284,8 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
 
 /// Each agent type takes the colour of the species whose molecules carry it, so
 /// closed AMPARs and NMDARs differ as their species do.
-std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vector<std::string>& state_names) {
+std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vector<std::string>& state_names,
+                                             const std::vector<Rgb>& species_rgb) {
   std::map<std::string, Rgb> out;
   vtkDataArray* species = frame->GetPointData()->GetArray("species");
   vtkDataArray* state = frame->GetPointData()->GetArray("state");
@@ -292,7 +295,8 @@ std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vect
     if (st <= 0 || static_cast<std::size_t>(st) >= state_names.size()) continue;
     const int s = static_cast<int>(species->GetComponent(i, 0));
     out.emplace(type_part(state_names[static_cast<std::size_t>(st)]),
-                species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
+                s >= 0 && static_cast<std::size_t>(s) < species_rgb.size() ? species_rgb[static_cast<std::size_t>(s)]
+                                                                          : species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
   }
   return out;
 }
@@ -319,7 +323,7 @@ void add_legend(vtkRenderer* ren, const FrameContent& fc, int height) {
     const std::size_t count = i < fc.species_count.size() ? fc.species_count[i] : 0;
     auto agents = fc.agent_states.find(i);
     if (agents == fc.agent_states.end()) {
-      rows.push_back({name + ": " + std::to_string(count), species_color(i)});
+      rows.push_back({name + ": " + std::to_string(count), fc.species_rgb_of(i)});
       continue;
     }
     // Agent species: the header takes the colour of its most common state.
@@ -328,7 +332,7 @@ void add_legend(vtkRenderer* ren, const FrameContent& fc, int height) {
       if (c > agents->second.at(top)) top = st;
     const auto colour_of = [&](int st) {
       return static_cast<std::size_t>(st) < fc.state_rgb.size() ? fc.state_rgb[static_cast<std::size_t>(st)]
-                                                                : species_color(i);
+                                                                : fc.species_rgb_of(i);
     };
     rows.push_back({name + ": " + std::to_string(count), colour_of(top)});
     for (const auto& [st, c] : agents->second) {
@@ -593,7 +597,8 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
   FrameContent fc;
   fc.species_names = names_of(frame, "species_names");
   fc.state_names = names_of(frame, "state_names");
-  fc.state_rgb = state_colors(fc.state_names, agent_type_colors(frame, fc.state_names));
+  fc.species_rgb = species_colors(fc.species_names);
+  fc.state_rgb = state_colors(fc.state_names, agent_type_colors(frame, fc.state_names, fc.species_rgb));
   add_molecule_actor(ren, frame, fc);
   add_legend(ren, fc, o.height);
   add_time_label(ren, time_s, o.height);

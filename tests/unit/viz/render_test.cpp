@@ -152,6 +152,20 @@ TEST_SUITE("palette") {
     CHECK(state_part("plain") == "plain");
   }
 
+  TEST_CASE("species colours follow the name, not the order, across scenes") {
+    // Issue 15: AMPAR was orange in one scene and cyan in another.
+    const auto a = species_colors({"glutamate", "AMPAR", "NMDAR"});
+    const auto b = species_colors({"calcium", "NMDAR", "extrasynaptic_receptor", "AMPAR", "glutamate"});
+    CHECK(a[1] == b[3]);  // AMPAR
+    CHECK(a[2] == b[1]);  // NMDAR
+    CHECK(a[0] == b[4]);  // glutamate
+    // Unnamed species take colours no named species of the scene uses, all distinct.
+    const auto c = species_colors({"glutamate", "X", "Y", "calcium", "Z"});
+    for (std::size_t i = 0; i < c.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j) CHECK(c[i] != c[j]);
+    CHECK(c[0] == a[0]);
+  }
+
   TEST_CASE("species colours differ from the PSD colour and from each other") {
     const Rgb psd = region_style("psd", 0).color;
     for (std::size_t i = 0; i < 9; ++i) {
