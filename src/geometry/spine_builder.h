@@ -12,7 +12,7 @@
 namespace spinesim {
 
 /// Shape of the parametric spine; lengths in µm. Defaults: CA1 thin spine
-/// (shared/science/pathway-parameters.md §1).
+/// (docs/science/parameters.md §1).
 struct SpineParams {
   double head_radius_um = 0.2;    ///< sphere radius, before its top is cut flat at the PSD
   double neck_radius_um = 0.05;   ///< neck diameter 0.10 µm

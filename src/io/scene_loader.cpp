@@ -1307,7 +1307,7 @@ class SceneCompiler {
         const double v =
             number(src, {{"pool", i}}, "volume_parameter", p.has_volume_um3(), p.volume_um3(), p.volume_parameter());
         if (!(std::isfinite(v) && v > 0))
-          report(src, at("volume_um3"), "pool volume must be > 0 µm³ (a thin CA1 spine head is 0.03 µm³, sheet §1)");
+          report(src, at("volume_um3"), "pool volume must be > 0 µm³ (a thin CA1 spine head is 0.03 µm³, docs/science/parameters.md §1)");
         pool_index[p.name()] = static_cast<int>(wm.pools.size());
         wm.pools.push_back({p.name(), std::isfinite(v) && v > 0 ? v : 1.0});
       }

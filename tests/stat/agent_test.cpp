@@ -287,7 +287,7 @@ TEST_CASE("NMDAR Mg2+ block: Woodhull form of the scheme (Kampa 2004); Jahr-Stev
   // Checked exactly (to 1e-9) against the stationary distribution of the full
   // 28-state matrix, then the simulation against U(V). Jahr & Stevens 1990,
   // U_JS = 1/(1 + [Mg]/3.57 mM·e^(−0.062·V)), is printed alongside; the scheme is not
-  // built on it, so only the agreement the parameter sheet's table shows is asserted:
+  // built on it, so only the agreement the parameter page's table (docs/science/parameters.md §4b) shows is asserted:
   // U within a factor 2 of U_JS at each V (the sheet: 1.4 vs 2.4 %, 6.8 vs 8.0 %,
   // 26 vs 23 %, 64 vs 51 % at −80, −60, −40, −20 mV).
   // Sample: N = 500 agents (2 runs of 250, seeds 201.. per V), all starting in C0;

@@ -119,7 +119,7 @@ TEST_CASE("build_spine defaults: volumes and areas match closed-form values") {
   // Inscribed polygons make the mesh slightly smaller (≈ −0.35 % at defaults).
   CHECK(v == doctest::Approx(a.total()).epsilon(0.015));
   CHECK(v < a.total());
-  // Head volume alone, near the 0.03 µm³ thin-spine figure of the parameter sheet.
+  // Head volume alone, near the 0.03 µm³ thin-spine figure of docs/science/parameters.md §1.
   CHECK(a.head == doctest::Approx(0.0324).epsilon(0.01));
 
   const double r = p.psd_radius_um;
