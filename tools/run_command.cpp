@@ -424,7 +424,19 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
         },
         tty ? 0.5 : 10.0);
   }
-  sim.run();
+  try {
+    sim.run();
+  } catch (const ResourceLimitError& e) {
+    // Outputs up to the stop are kept, as for a signal; resuming would only reach the
+    // same limit again, so the advice is to change the scene.
+    counts.flush();
+    if (!plan.quiet && tty) std::cerr << "\n";
+    std::cerr << "spinesim: stopped: " << e.what() << "\n";
+    if (!last_checkpoint.empty())
+      std::cerr << "spinesim: outputs up to t = " << sim.time() << " s kept; checkpoint written to "
+                << last_checkpoint.string() << "\n";
+    return kExitIo;
+  }
   counts.flush();
   if (!plan.quiet && tty) std::cerr << "\n";
   if (sim.stopped()) {

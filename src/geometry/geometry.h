@@ -20,6 +20,9 @@ namespace spinesim {
 using TriangleIndex = std::uint32_t;
 using CompartmentId = std::uint16_t;
 using RegionId = std::uint16_t;
+/// Regions, compartments, species and agent states per type have 16-bit ids: at most
+/// this many of each (intern_region/intern_compartment throw std::length_error past it).
+inline constexpr std::size_t kMaxNamedIds = 65536;
 using SurfaceId = std::uint16_t;
 
 /// An indexed triangle mesh with no semantics: what a file or builder produces.
