@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -32,6 +33,12 @@ namespace pb = google::protobuf;
 using scene::Scene;
 
 namespace {
+/// A number as a person would write it (%g): std::to_string prints 1e-300 as 0.000000.
+std::string gnum(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 /// One step of a field path: a field name and, for repeated fields, an index.
 struct PathStep {
@@ -302,8 +309,10 @@ class SceneCompiler {
         const double dims[3] = {b.x_um(), b.y_um(), b.z_um()};
         const char* names[3] = {"x_um", "y_um", "z_um"};
         for (int a = 0; a < 3; ++a)
-          if (!(std::isfinite(dims[a]) && dims[a] > 0)) {
-            error({{"geometry"}, {"box"}, {names[a]}}, "box edge length must be > 0 µm");
+          if (!(std::isfinite(dims[a]) && dims[a] >= kMinFeatureUm)) {
+            error({{"geometry"}, {"box"}, {names[a]}},
+                  "box edge length must be > 0 and at least " + gnum(kMinFeatureUm) +
+                      " µm (1 nm; thinner than the reflection code resolves exactly), got " + gnum(dims[a]));
             geometry_ok_ = false;
           }
         if (geometry_ok_) m.geometry = box_geometry(dims[0], dims[1], dims[2]);
@@ -857,7 +866,7 @@ class SceneCompiler {
             fail({{"state", j}, {"conductance_pS"}}, "conductance must be ≥ 0 pS");
           if (!(std::isfinite(st.reversal_mv()) && std::abs(st.reversal_mv()) <= 500))
             fail({{"state", j}, {"reversal_mV"}}, "reversal potential must be a number in [-500, 500] mV (got " +
-                                                     std::to_string(st.reversal_mv()) + ")");
+                                                     gnum(st.reversal_mv()) + ")");
           if (!(st.ca_fraction() >= 0 && st.ca_fraction() <= 1))
             fail({{"state", j}, {"ca_fraction"}}, "Ca2+ fraction must be in [0, 1]");
           if (st.conductance_ps() > 0 && !st.has_source())
@@ -899,7 +908,7 @@ class SceneCompiler {
               // silently disable the transition.
               if (!(std::isfinite(v.efold_mv()) && std::abs(v.efold_mv()) >= 1))
                 fail({{"transition", j}, {"voltage"}, {"efold_mV"}},
-                     "e-fold voltage must be a number with |efold_mV| ≥ 1 mV (got " + std::to_string(v.efold_mv()) +
+                     "e-fold voltage must be a number with |efold_mV| ≥ 1 mV (got " + gnum(v.efold_mv()) +
                          "; NMDAR's Mg2+ block uses 17 mV)");
               else
                 d.voltage_per_mV = 1.0 / v.efold_mv();
@@ -907,7 +916,7 @@ class SceneCompiler {
               if (!(std::isfinite(v.z_delta()) && std::abs(v.z_delta()) <= 10)) {
                 fail({{"transition", j}, {"voltage"}, {"z_delta"}},
                      "z_delta (valence × electrical distance) must be a number in [-10, 10] (got " +
-                         std::to_string(v.z_delta()) + "; Mg2+ block: about 0.8)");
+                         gnum(v.z_delta()) + "; Mg2+ block: about 0.8)");
               } else {
                 // F/(R·T) in 1/mV at the scene's temperature.
                 const double f_over_rt = 96485.33212 / (8.314462618 * (m.temperature_C + 273.15)) / 1000.0;
@@ -1421,7 +1430,7 @@ class SceneCompiler {
             const double n = std::round(c * wm.pools[static_cast<std::size_t>(def.pool)].molecules_per_uM());
             if (!(n <= static_cast<double>(m.max_molecules)))
               report(src, at({{"uM"}}),
-                     std::to_string(c) + " µM is " + std::to_string(n) + " molecules in pool '" + ps.pool() +
+                     gnum(c) + " µM is " + gnum(n) + " molecules in pool '" + ps.pool() +
                          "', above simulation.max_molecules = " + std::to_string(m.max_molecules) +
                          "; lower the concentration or the pool volume, or raise the limit");
             else
