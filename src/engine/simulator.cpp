@@ -97,29 +97,22 @@ std::uint64_t Simulator::population() const {
 }
 
 std::uint32_t Simulator::new_molecule_id(bool adds) {
-  if (over_budget_.empty()) {
+  if (over_budget_ == Limit::kNone) {
     // +1: the molecule being made is not in the arrays yet. Reactants about to be
     // compacted away may still be counted here, so this may over-count; the run
     // loop recounts before it stops.
     if (adds && population() + 1 > model_.max_molecules)
-      over_budget_ = "the run reached simulation.max_molecules = " + std::to_string(model_.max_molecules) +
-                     " molecules (" + std::to_string(world_.volume.size()) + " in volume, " +
-                     std::to_string(world_.membrane.size()) + " on membranes" +
-                     (pools_ ? ", " + std::to_string(population() - world_.molecule_count()) + " in pools" : "") +
-                     ")";
+      over_budget_ = Limit::kMolecules;
     // A step can at most double the particles (each reaction makes ≤ 2 from ≥ 1), so
     // stopping while ids for that many are left keeps every id unique.
     else if (0xFFFFFFFFull - world_.next_id <= 2 * world_.molecule_count() + 2)
-      over_budget_ = "the run created nearly 2^32 molecules in all (molecule ids are 32-bit)";
+      over_budget_ = Limit::kIds;
   }
   return world_.next_id++;
 }
 
 void Simulator::check_pool_budget() {
-  if (over_budget_.empty() && population() > model_.max_molecules)
-    over_budget_ = "the run reached simulation.max_molecules = " + std::to_string(model_.max_molecules) +
-                   " molecules (" + std::to_string(world_.molecule_count()) + " particles, " +
-                   std::to_string(population() - world_.molecule_count()) + " in pools)";
+  if (over_budget_ == Limit::kNone && population() > model_.max_molecules) over_budget_ = Limit::kMolecules;
 }
 
 void Simulator::report_progress_if_due() {
@@ -331,13 +324,21 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
       if (checkpoint_) checkpoint_(*this);
       return false;
     }
-    if (!over_budget_.empty() && population() <= model_.max_molecules &&
+    if (over_budget_ != Limit::kNone && population() <= model_.max_molecules &&
         0xFFFFFFFFull - world_.next_id > 2 * world_.molecule_count() + 2)
-      over_budget_.clear();  // counted removed reactants; within the budget after all
-    if (!over_budget_.empty()) {
+      over_budget_ = Limit::kNone;  // counted removed reactants; within the budget after all
+    if (over_budget_ != Limit::kNone) {
       stopped_ = true;
       if (checkpoint_) checkpoint_(*this);
-      throw ResourceLimitError(over_budget_ + " at t = " + std::to_string(time_s_) +
+      const std::uint64_t n = population();
+      const std::string what =
+          over_budget_ == Limit::kIds
+              ? "the run created nearly 2^32 molecules in all (molecule ids are 32-bit)"
+              : "the run has " + std::to_string(n) + " molecules (" + std::to_string(world_.volume.size()) +
+                    " in volume, " + std::to_string(world_.membrane.size()) + " on membranes, " +
+                    std::to_string(n - world_.molecule_count()) + " in pools), more than simulation.max_molecules = " +
+                    std::to_string(model_.max_molecules);
+      throw ResourceLimitError(what + " at t = " + std::to_string(time_s_) +
                                " s; the scene makes more molecules than the limit (a release, production or "
                                "reaction that grows without bound?): check its rates, or raise "
                                "simulation.max_molecules if the memory allows (about 41 bytes per molecule)");

@@ -235,8 +235,9 @@ class Simulator final : private CaptureSink {
   double progress_every_s_ = 2.0;
   std::chrono::steady_clock::time_point last_report_ = std::chrono::steady_clock::now();
   std::uint32_t since_progress_check_ = 0;
-  /// Set when a creation passed the budget (or ids ran short): what was exceeded.
-  std::string over_budget_;
+  /// Set when a creation may have passed the budget (or ids ran short).
+  enum class Limit : std::uint8_t { kNone, kMolecules, kIds };
+  Limit over_budget_ = Limit::kNone;
 
   // Agent kinetics.
   std::vector<double> agent_bound_;   ///< per membrane molecule: thinning bound (1/s) of its pending candidate

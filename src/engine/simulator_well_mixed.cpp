@@ -98,7 +98,7 @@ void Simulator::advance_well_mixed() {
     // Pool reactions can run on for a long time between other events (a quiet stretch
     // of a slow scene is millions of reactions): a signal or a passed budget leaves the
     // next candidate pending in the queue, where the run loop stops at a clean point.
-    if (!over_budget_.empty() || (stop_flag_ && stop_flag_->load(std::memory_order_relaxed))) break;
+    if (over_budget_ != Limit::kNone || (stop_flag_ && stop_flag_->load(std::memory_order_relaxed))) break;
     report_progress_if_due();
   }
   schedule_well_mixed();

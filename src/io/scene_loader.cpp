@@ -351,7 +351,13 @@ class SceneCompiler {
     m.outer_compartment = outer[0];
     // The world box closing the outer compartment is a region of its own, without
     // triangles, so a surface_class can make it absorb (a neuropil sink).
-    m.world_box_region = m.geometry.intern_region("world_box");
+    try {
+      m.world_box_region = m.geometry.intern_region("world_box");
+    } catch (const std::length_error& e) {
+      error({{"geometry"}}, std::string("too many regions: ") + e.what() + " (the world box needs one); reuse region names");
+      geometry_ok_ = false;
+      return;
+    }
     m.world_padding_um = geo.world_padding_um();
     if (!(std::isfinite(m.world_padding_um) && m.world_padding_um >= 0 && m.world_padding_um <= 100))
       error({{"geometry"}, {"world_padding_um"}}, "world padding must be in [0, 100] µm");
