@@ -770,6 +770,11 @@ class SceneCompiler {
           error({{"release", i}, {"train"}, {"interval_s"}}, "a train needs interval_s > 0");
         else if (!tr.has_count() || tr.count() < 1 || tr.count() > 10'000'000)
           error({{"release", i}, {"train"}, {"count"}}, "a train needs count between 1 and 10^7");
+        // A NaN or negative start dropped the train's releases silently (no time
+        // passed the t ≥ 0 test below).
+        else if (!(std::isfinite(tr.start_s()) && tr.start_s() >= 0))
+          error({{"release", i}, {"train"}, {"start_s"}},
+                "a train's start must be a time ≥ 0 s (got " + gnum(tr.start_s()) + ")");
         else
           for (std::uint64_t k = 0; k < tr.count(); ++k) {
             const double t = tr.start_s() + static_cast<double>(k) * tr.interval_s();
@@ -1176,6 +1181,10 @@ class SceneCompiler {
       try {
         const std::string warning = rate_reproduction_warning(k_pair, d_sum, m.dt_s);
         if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_per_uM_per_s"), "warning: " + warning));
+        if (!(std::isfinite(r.koff_per_s()) && r.koff_per_s() >= 0)) {
+          error(field("koff_per_s"), "koff must be a rate ≥ 0 per s (got " + gnum(r.koff_per_s()) + ")");
+          continue;
+        }
         if (r.koff_per_s() > 0) {
           if (def.products.size() != 1) {
             error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
@@ -1249,6 +1258,10 @@ class SceneCompiler {
     try {
       const std::string warning = rate_reproduction_warning_2d(k_pair, d_sum, m.dt_s);
       if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_um2_per_s"), "warning: " + warning));
+      if (!(std::isfinite(r.koff_per_s()) && r.koff_per_s() >= 0)) {
+        error(field("koff_per_s"), "koff must be a rate ≥ 0 per s (got " + gnum(r.koff_per_s()) + ")");
+        return;
+      }
       if (r.koff_per_s() > 0) {
         if (def.products.size() != 1) {
           error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
