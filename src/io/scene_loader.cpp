@@ -475,6 +475,37 @@ class SceneCompiler {
         error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[y].index}, {"file"}}, msg.str());
         geometry_ok_ = false;
       }
+    // Gaps thinner than the reflection code resolves (kMinFeatureUm), within one
+    // surface or between two: one combined mesh, so a cleft between a spine and a
+    // bouton is found as a thin slab is.
+    if (geometry_ok_ && !loaded.empty()) {
+      TriangleMesh all;
+      std::vector<std::uint32_t> first_vertex, first_triangle;
+      for (const LoadedSurface& l : loaded) {
+        const auto offset = static_cast<std::uint32_t>(all.vertices.size());
+        first_vertex.push_back(offset);
+        first_triangle.push_back(static_cast<std::uint32_t>(all.triangles.size()));
+        all.vertices.insert(all.vertices.end(), l.mesh.vertices.begin(), l.mesh.vertices.end());
+        for (auto t : l.mesh.triangles) all.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+      }
+      if (const auto gap = find_thin_gap(all, kMinFeatureUm)) {
+        auto owner = [](const std::vector<std::uint32_t>& firsts, std::uint32_t i) {
+          return static_cast<std::size_t>(std::upper_bound(firsts.begin(), firsts.end(), i) - firsts.begin()) - 1;
+        };
+        const std::size_t sv = owner(first_vertex, gap->vertex), st = owner(first_triangle, gap->triangle);
+        const Vec3& p = all.vertices[gap->vertex];
+        std::ostringstream msg;
+        msg << "vertex " << gap->vertex - first_vertex[sv] << " of surface '" << loaded[sv].name << "' at (" << p.x
+            << ", " << p.y << ", " << p.z << ") µm is " << gap->distance_um << " µm from triangle "
+            << gap->triangle - first_triangle[st] << " of surface '" << loaded[st].name
+            << "': a gap thinner than the " << kMinFeatureUm
+            << " µm (1 nm) the reflection code resolves exactly (molecules would cross it while counts keep them "
+               "inside); widen the gap to at least "
+            << kMinFeatureUm << " µm or remesh";
+        error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[sv].index}, {"file"}}, msg.str());
+        geometry_ok_ = false;
+      }
+    }
     // Which marker tagged each triangle: a marker that re-tags another's triangles
     // would silently undo part of the first (the later one wins), so overlaps are refused.
     std::vector<int> tagged_by(m.geometry.triangle_count(), -1);
