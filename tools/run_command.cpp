@@ -72,6 +72,10 @@ One writer per directory: while a run, resume or ensemble writes DIR it holds
 DIR/.spinesim.lock, and a second writer is refused at once naming its PID (exit 3).
 A lock left by a killed writer is taken over by the next one.
 
+A run whose molecules (particles and pool molecules) pass simulation.max_molecules —
+a release, production or reaction that grows without bound — stops with a checkpoint
+and counts.csv kept, names the count and the time, and exits with status 3.
+
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo --seed 7 --threads 2
 )";

@@ -116,10 +116,22 @@ species { name: "A" diffusion_um2_per_s: 1 }
 placement { species: "A" compartment: "box" count: 10 }
 output { counts_interval_s: 1 frame_interval_s: 0 render_png: false }
 EOF
+# The handlers are installed before the "running" line is printed: wait for it (a
+# loaded machine can take over a second to start), so the signal meets spinesim's
+# handler and not the default action.
+wait_running() {  # wait_running PID ERRFILE
+  local n=0
+  until grep -q "^spinesim: running" "$2" 2>/dev/null; do
+    kill -0 "$1" 2>/dev/null || return 1
+    [ $n -lt 3000 ] || return 1
+    sleep 0.01; n=$((n + 1))
+  done
+}
 signal_test() {  # signal_test NAME SIGNAL SCENE [ARGS...]
   local name=$1 sig=$2 scene=$3; shift 3
-  timeout -s KILL 60 "$B" run "$scene" --out "$name" --quiet "$@" >out.txt 2>err.txt &
+  timeout -s KILL 60 "$B" run "$scene" --out "$name" "$@" >out.txt 2>err.txt &
   local pid=$!
+  wait_running $pid err.txt || { cat err.txt; fail "$name: did not start"; }
   sleep 1
   kill -0 $pid 2>/dev/null || { cat err.txt; fail "$name: ended before the signal"; }
   local t0; t0=$(now_ms)
@@ -143,11 +155,12 @@ signal_test tiny_dt_int INT sig_tiny_dt.pbtxt
 signal_test tiny_dt_term TERM sig_tiny_dt.pbtxt --threads 2
 signal_test tiny_checkpoints_int INT sig_tiny_checkpoints.pbtxt --checkpoint-every 1e-6
 # A pool run stopped inside the SSA run-on resumes to the uninterrupted run's counts.
-# About 3·10⁷ pool reactions (≈ 3 s): stopped after 0.7 s, between two outputs.
+# About 3·10⁷ pool reactions (≈ 3 s): stopped 0.5 s after it started, between two outputs.
 sed 's/t_end_s: 1000/t_end_s: 0.3/; s/counts_interval_s: 500/counts_interval_s: 0.01/' sig_pool_ssa.pbtxt > pool_short.pbtxt
 timeout -s KILL 120 "$B" run pool_short.pbtxt --out pool_ref --quiet >out.txt 2>err.txt || { cat err.txt; fail "pool_short: reference run"; }
-timeout -s KILL 120 "$B" run pool_short.pbtxt --out pool_cut --quiet >/dev/null 2>err.txt &
-pid=$!; sleep 0.7; kill -INT $pid; wait $pid; rc=$?
+timeout -s KILL 120 "$B" run pool_short.pbtxt --out pool_cut >/dev/null 2>err.txt &
+pid=$!; wait_running $pid err.txt || { cat err.txt; fail "pool_short: did not start"; }
+sleep 0.5; kill -INT $pid; wait $pid; rc=$?
 [ $rc -eq 4 ] || { cat err.txt; fail "pool_short: exit $rc after SIGINT (finished too soon?)"; }
 timeout -s KILL 120 "$B" resume pool_cut --quiet >out.txt 2>err.txt || { cat err.txt; fail "pool_short: resume"; }
 cmp pool_ref/counts.csv pool_cut/counts.csv || fail "pool_short: resumed counts differ from the uninterrupted run's"
