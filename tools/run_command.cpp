@@ -72,6 +72,10 @@ One writer per directory: while a run, resume or ensemble writes DIR it holds
 DIR/.spinesim.lock, and a second writer is refused at once naming its PID (exit 3).
 A lock left by a killed writer is taken over by the next one.
 
+A run whose molecules (particles and pool molecules) pass simulation.max_molecules —
+a release, production or reaction that grows without bound — stops with a checkpoint
+and counts.csv kept, names the count and the time, and exits with status 3.
+
 Example:
   spinesim run scenes/spine_glutamate.pbtxt --out runs/demo --seed 7 --threads 2
 )";
@@ -424,7 +428,19 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
         },
         tty ? 0.5 : 10.0);
   }
-  sim.run();
+  try {
+    sim.run();
+  } catch (const ResourceLimitError& e) {
+    // Outputs up to the stop are kept, as for a signal; resuming would only reach the
+    // same limit again, so the advice is to change the scene.
+    counts.flush();
+    if (!plan.quiet && tty) std::cerr << "\n";
+    std::cerr << "spinesim: stopped: " << e.what() << "\n";
+    if (!last_checkpoint.empty())
+      std::cerr << "spinesim: outputs up to t = " << sim.time() << " s kept; checkpoint written to "
+                << last_checkpoint.string() << "\n";
+    return kExitIo;
+  }
   counts.flush();
   if (!plan.quiet && tty) std::cerr << "\n";
   if (sim.stopped()) {

@@ -31,6 +31,14 @@ class InputError : public std::runtime_error {
   std::vector<Diagnostic> diagnostics_;
 };
 
+/// Thrown by the simulator when a run reaches a limit the scene sets on resources
+/// (simulation.max_molecules); the run's checkpoint callback, if any, has been called
+/// first, so what was computed is kept.
+class ResourceLimitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Thrown on failures of the environment (disk full, unwritable directory).
 class IoError : public std::runtime_error {
  public:

@@ -89,10 +89,47 @@ Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterR
                                   "' after 10^6 tries; is it empty or very thin?"});
 }
 
+std::uint64_t Simulator::population() const {
+  std::uint64_t n = world_.molecule_count();
+  if (pools_)
+    for (std::int64_t c : pools_->state().counts) n += c > 0 ? static_cast<std::uint64_t>(c) : 0;
+  return n;
+}
+
+std::uint32_t Simulator::new_molecule_id(bool adds) {
+  if (over_budget_ == Limit::kNone) {
+    // +1: the molecule being made is not in the arrays yet. Reactants about to be
+    // compacted away may still be counted here, so this may over-count; the run
+    // loop recounts before it stops.
+    if (adds && population() + 1 > model_.max_molecules)
+      over_budget_ = Limit::kMolecules;
+    // A step can at most double the particles (each reaction makes ≤ 2 from ≥ 1), so
+    // stopping while ids for that many are left keeps every id unique.
+    else if (0xFFFFFFFFull - world_.next_id <= 2 * world_.molecule_count() + 2)
+      over_budget_ = Limit::kIds;
+  }
+  return world_.next_id++;
+}
+
+void Simulator::check_pool_budget() {
+  if (over_budget_ == Limit::kNone && population() > model_.max_molecules) over_budget_ = Limit::kMolecules;
+}
+
+void Simulator::report_progress_if_due() {
+  // The clock is read every 64 calls only: a call per SSA reaction must stay cheap.
+  if (!progress_ || ++since_progress_check_ < 64) return;
+  since_progress_check_ = 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_report_).count() >= progress_every_s_) {
+    last_report_ = now;
+    progress_(*this);
+  }
+}
+
 void Simulator::add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment) {
   if (count > 0 && ctx_ && ctx_->sigma_um[static_cast<std::size_t>(species)] > 0) diffusing_ = true;
   for (std::uint64_t k = 0; k < count; ++k) {
-    const std::uint32_t id = world_.next_id++;
+    const std::uint32_t id = new_molecule_id();
     world_.volume.push(at, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), id,
                        draw_reaction_time(id, species, time_s_));
   }
@@ -117,7 +154,7 @@ void Simulator::add_membrane_on_region(int species, std::uint64_t count, int reg
         static_cast<std::size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), a) - cumulative.begin()),
         tris.size() - 1);
     const double r1 = std::sqrt(unit()), r2 = unit();
-    const std::uint32_t id = world_.next_id++;
+    const std::uint32_t id = new_molecule_id();
     world_.membrane.push({tris[idx], r1 * (1 - r2), r1 * r2}, static_cast<std::uint16_t>(species), id,
                          static_cast<std::uint16_t>(state), draw_membrane_reaction_time(id, species, time_s_));
   }
@@ -276,8 +313,7 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
   }
   started_ = true;
 
-  auto last_report = std::chrono::steady_clock::now();
-  std::uint64_t since_check = 0;
+  last_report_ = std::chrono::steady_clock::now();
   const std::uint64_t step_budget_end =
       max_steps > std::numeric_limits<std::uint64_t>::max() - stats_.steps ? std::numeric_limits<std::uint64_t>::max()
                                                                            : stats_.steps + max_steps;
@@ -287,6 +323,25 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
       stopped_ = true;
       if (checkpoint_) checkpoint_(*this);
       return false;
+    }
+    if (over_budget_ != Limit::kNone && population() <= model_.max_molecules &&
+        0xFFFFFFFFull - world_.next_id > 2 * world_.molecule_count() + 2)
+      over_budget_ = Limit::kNone;  // counted removed reactants; within the budget after all
+    if (over_budget_ != Limit::kNone) {
+      stopped_ = true;
+      if (checkpoint_) checkpoint_(*this);
+      const std::uint64_t n = population();
+      const std::string what =
+          over_budget_ == Limit::kIds
+              ? "the run created nearly 2^32 molecules in all (molecule ids are 32-bit)"
+              : "the run has " + std::to_string(n) + " molecules (" + std::to_string(world_.volume.size()) +
+                    " in volume, " + std::to_string(world_.membrane.size()) + " on membranes, " +
+                    std::to_string(n - world_.molecule_count()) + " in pools), more than simulation.max_molecules = " +
+                    std::to_string(model_.max_molecules);
+      throw ResourceLimitError(what + " at t = " + std::to_string(time_s_) +
+                               " s; the scene makes more molecules than the limit (a release, production or "
+                               "reaction that grows without bound?): check its rates, or raise "
+                               "simulation.max_molecules if the memory allows (about 41 bytes per molecule)");
     }
     // A pause (advance's limits) also waits at a clean point, before the next action
     // that would pass the limit, and changes nothing: continuing gives the same run.
@@ -301,14 +356,7 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
       }
       if (next_action > t_limit && t_limit < t_end) return false;
     }
-    if (progress_ && ++since_check >= 64) {
-      since_check = 0;
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - last_report).count() >= progress_every_s_) {
-        last_report = now;
-        progress_(*this);
-      }
-    }
+    report_progress_if_due();
     const double te = queue_.next_time();
     if (diffusing_ && te >= time_s_ + dt * (1 - 1e-9)) {
       const auto step_start = std::chrono::steady_clock::now();

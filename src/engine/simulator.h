@@ -71,6 +71,8 @@ class Simulator final : private CaptureSink {
 
   /// Runs to model().t_end_s, or until the stop flag is raised (see stopped()).
   /// After restore_state(), continues the restored run instead of starting one.
+  /// Throws ResourceLimitError, after calling the checkpoint callback, when the
+  /// molecules (particles and pool molecules) pass simulation.max_molecules.
   void run();
   /// Runs until every step, reaction and event at or before `t_limit` (s) has happened,
   /// or `max_steps` more Brownian steps have been taken, or t_end is reached; then
@@ -178,6 +180,17 @@ class Simulator final : private CaptureSink {
   bool exit_to_pool(std::uint32_t a, double t);
   void insert_agent(int pool_species, double t);
   void add_volume_molecules(int species, std::uint64_t count, const Vec3& at, int compartment);
+  /// Every molecule the engine makes takes its id here: the one place that keeps the
+  /// population within simulation.max_molecules and the 32-bit ids from wrapping. It
+  /// only notes a possible excess (over_budget_); the run loop recounts exactly at its
+  /// next clean point and stops there. `adds` is false for a molecule that takes a
+  /// reactant's place (A → B), which needs a fresh id but adds nothing.
+  std::uint32_t new_molecule_id(bool adds = true);
+  /// Particles plus pool molecules now.
+  std::uint64_t population() const;
+  /// After the pools changed: notes an excess of the budget, as new_molecule_id() does.
+  void check_pool_budget();
+  void report_progress_if_due();
   /// Places `count` membrane molecules uniformly by area on `region`.
   void add_membrane_on_region(int species, std::uint64_t count, int region, int state, CounterRng& rng);
   void fire(EventHandle h);
@@ -219,6 +232,11 @@ class Simulator final : private CaptureSink {
   SchedulerStats stats_;
   std::function<void(const Simulator&)> progress_;
   double progress_every_s_ = 2.0;
+  std::chrono::steady_clock::time_point last_report_ = std::chrono::steady_clock::now();
+  std::uint32_t since_progress_check_ = 0;
+  /// Set when a creation may have passed the budget (or ids ran short).
+  enum class Limit : std::uint8_t { kNone, kMolecules, kIds };
+  Limit over_budget_ = Limit::kNone;
 
   // Agent kinetics.
   std::vector<double> agent_bound_;   ///< per membrane molecule: thinning bound (1/s) of its pending candidate

@@ -232,9 +232,9 @@ void Simulator::release_ligand(std::uint32_t a, int species) {
   const Vec3 n = normalized(g.raw_normal(tri));
   const Vec3 p = surface_point_position(g, world_.membrane.point(a)) + n * kReleaseOffsetUm;
   const int compartment = g.triangle_sides[tri][0];
-  world_.volume.push(p, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), world_.next_id,
-                     draw_reaction_time(world_.next_id, species, time_s_));
-  ++world_.next_id;
+  const std::uint32_t id = new_molecule_id();
+  world_.volume.push(p, static_cast<std::uint16_t>(species), static_cast<std::uint16_t>(compartment), id,
+                     draw_reaction_time(id, species, time_s_));
   if (!diffusing_ && ctx_->sigma_um[static_cast<std::size_t>(species)] > 0) diffusing_ = true;
 }
 

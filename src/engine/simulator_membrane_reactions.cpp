@@ -93,14 +93,14 @@ void Simulator::fire_membrane_reactions(double t) {
   std::vector<std::uint8_t> keep(n, 1);
   bool removed = false;
   auto add_product = [&](const SurfacePoint& at, int species, double when) {
-    const std::uint32_t id = world_.next_id++;
+    const std::uint32_t id = new_molecule_id();
     m.push(at, static_cast<std::uint16_t>(species), id, 0, draw_membrane_reaction_time(id, species, when));
     keep.push_back(1);
     agent_bound_.push_back(0);
     agent_window_.push_back(kNever);
   };
   auto become = [&](std::size_t i, int species, double when) {
-    const std::uint32_t id = world_.next_id++;
+    const std::uint32_t id = new_molecule_id(false);
     m.species[i] = static_cast<std::uint16_t>(species);
     m.id[i] = id;
     m.reaction_time[i] = draw_membrane_reaction_time(id, species, when);

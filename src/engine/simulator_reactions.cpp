@@ -111,7 +111,7 @@ void Simulator::fire_unimolecular(double t) {
       place_product(p, p - dir * (w0 * chosen->unbinding_radius_um), c, x0);
       place_product(p, p + dir * ((1 - w0) * chosen->unbinding_radius_um), c, x1);
     }
-    const std::uint32_t id0 = world_.next_id++;
+    const std::uint32_t id0 = new_molecule_id(false);
     v.x[i] = x0.x;
     v.y[i] = x0.y;
     v.z[i] = x0.z;
@@ -119,7 +119,7 @@ void Simulator::fire_unimolecular(double t) {
     v.id[i] = id0;
     v.reaction_time[i] = draw_reaction_time(id0, p0, when);
     if (chosen->products.size() == 2) {
-      const std::uint32_t id1 = world_.next_id++;
+      const std::uint32_t id1 = new_molecule_id();
       v.push(x1, static_cast<std::uint16_t>(chosen->products[1]), static_cast<std::uint16_t>(c), id1,
              draw_reaction_time(id1, chosen->products[1], when));
       keep.push_back(1);
@@ -272,7 +272,7 @@ void Simulator::fire_bimolecular(double t) {
     }
     Vec3 x0;
     place_product(xa, centre, v.compartment[pr.a], x0);
-    const std::uint32_t id0 = world_.next_id++;
+    const std::uint32_t id0 = new_molecule_id(false);
     v.x[pr.a] = x0.x;
     v.y[pr.a] = x0.y;
     v.z[pr.a] = x0.z;
@@ -280,7 +280,7 @@ void Simulator::fire_bimolecular(double t) {
     v.id[pr.a] = id0;
     v.reaction_time[pr.a] = draw_reaction_time(id0, rx.products[0], t);
     if (rx.products.size() == 2) {
-      const std::uint32_t id1 = world_.next_id++;
+      const std::uint32_t id1 = new_molecule_id();
       v.push(x0, static_cast<std::uint16_t>(rx.products[1]), v.compartment[pr.a], id1,
              draw_reaction_time(id1, rx.products[1], t));
       keep.push_back(1);
@@ -295,7 +295,7 @@ void Simulator::produce(std::size_t index, double t) {
   CounterRng rng({model_.seed, static_cast<std::uint32_t>(index), k, Purpose::kProduction});
   if (pd.compartment >= 0) {
     const Vec3 p = sample_in_compartment(pd.compartment, compartment_bounds(pd.compartment), rng);
-    const std::uint32_t id = world_.next_id++;
+    const std::uint32_t id = new_molecule_id();
     world_.volume.push(p, static_cast<std::uint16_t>(pd.species), static_cast<std::uint16_t>(pd.compartment), id,
                        draw_reaction_time(id, pd.species, t));
     if (ctx_->sigma_um[static_cast<std::size_t>(pd.species)] > 0) diffusing_ = true;

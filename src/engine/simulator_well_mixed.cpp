@@ -93,7 +93,13 @@ void Simulator::advance_well_mixed() {
     if (pools_->fire() >= 0) {
       ++stats_.pool_reactions;
       for (int s : pools_->insertions()) insert_agent(s, t);
+      check_pool_budget();
     }
+    // Pool reactions can run on for a long time between other events (a quiet stretch
+    // of a slow scene is millions of reactions): a signal or a passed budget leaves the
+    // next candidate pending in the queue, where the run loop stops at a clean point.
+    if (over_budget_ != Limit::kNone || (stop_flag_ && stop_flag_->load(std::memory_order_relaxed))) break;
+    report_progress_if_due();
   }
   schedule_well_mixed();
   stats_.pool_wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -1,6 +1,7 @@
 #include "geometry/geometry.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace spinesim {
 
@@ -12,6 +13,10 @@ int find_name(const std::vector<std::string>& names, const std::string& name) {
 std::uint16_t intern_name(std::vector<std::string>& names, const std::string& name) {
   int i = find_name(names, name);
   if (i >= 0) return static_cast<std::uint16_t>(i);
+  // Region and compartment ids are 16-bit in every triangle and molecule: a 65,537th
+  // name would silently share id 0 with the first.
+  if (names.size() >= kMaxNamedIds)
+    throw std::length_error("more than " + std::to_string(kMaxNamedIds) + " names (ids are 16-bit): '" + name + "'");
   names.push_back(name);
   return static_cast<std::uint16_t>(names.size() - 1);
 }

@@ -20,6 +20,16 @@ namespace spinesim {
 using TriangleIndex = std::uint32_t;
 using CompartmentId = std::uint16_t;
 using RegionId = std::uint16_t;
+/// Regions, compartments, species and agent states per type have 16-bit ids: at most
+/// this many of each (intern_region/intern_compartment throw std::length_error past it).
+inline constexpr std::size_t kMaxNamedIds = 65536;
+/// Thinnest wall-to-wall feature (a cleft, a box edge) the diffusion code resolves
+/// exactly, in µm. Reflection sets a molecule back 1e-9 µm from the wall it hit and
+/// treats points within 1e-12 µm of a plane as on it, and the grid is never finer
+/// than 1e-3 µm; at sub-picometre gaps molecules were set back through the far wall
+/// while counts still placed them inside. 1 nm keeps a factor 10⁶ over the set-back
+/// and is far below any physical gap (a synaptic cleft is 10–30 nm).
+inline constexpr double kMinFeatureUm = 1e-3;
 using SurfaceId = std::uint16_t;
 
 /// An indexed triangle mesh with no semantics: what a file or builder produces.

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "geometry/predicates.h"
+#include "geometry/spatial_grid.h"
 
 namespace spinesim {
 
@@ -710,6 +711,84 @@ SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::s
     b = e;
   }
   return r;
+}
+
+std::optional<ThinGap> find_thin_gap(const TriangleMesh& mesh, double min_gap_um) {
+  const auto& V = mesh.vertices;
+  const auto& T = mesh.triangles;
+  if (T.empty() || !(min_gap_um > 0)) return std::nullopt;
+  // Cells of about twice the mean edge: a triangle's box (grown by the gap) covers a
+  // few cells, and a vertex looks only in its own cell.
+  double edge_sum = 0;
+  for (const auto& t : T)
+    for (int k = 0; k < 3; ++k) edge_sum += std::sqrt(norm2(V[t[k]] - V[t[(k + 1) % 3]]));
+  const double h = std::max(2 * edge_sum / (3.0 * static_cast<double>(T.size())), 4 * min_gap_um);
+  auto cell = [&](double x) { return static_cast<std::int64_t>(std::floor(x / h)); };
+  auto key = [](std::int64_t i, std::int64_t j, std::int64_t k) {
+    return (static_cast<std::uint64_t>(i) * 73856093u) ^ (static_cast<std::uint64_t>(j) * 19349663u) ^
+           (static_cast<std::uint64_t>(k) * 83492791u);
+  };
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> grid;
+  for (std::uint32_t t = 0; t < T.size(); ++t) {
+    Vec3 lo = V[T[t][0]], hi = lo;
+    for (int k = 1; k < 3; ++k) {
+      const Vec3& p = V[T[t][k]];
+      lo = {std::min(lo.x, p.x), std::min(lo.y, p.y), std::min(lo.z, p.z)};
+      hi = {std::max(hi.x, p.x), std::max(hi.y, p.y), std::max(hi.z, p.z)};
+    }
+    const std::int64_t i0 = cell(lo.x - min_gap_um), i1 = cell(hi.x + min_gap_um);
+    const std::int64_t j0 = cell(lo.y - min_gap_um), j1 = cell(hi.y + min_gap_um);
+    const std::int64_t k0 = cell(lo.z - min_gap_um), k1 = cell(hi.z + min_gap_um);
+    // A huge triangle among small ones would cover millions of cells; such meshes are
+    // checked by the nearest cells of their vertices only (bounded work, not exact).
+    if ((i1 - i0 + 1) * (j1 - j0 + 1) * (k1 - k0 + 1) > 4096) continue;
+    for (std::int64_t i = i0; i <= i1; ++i)
+      for (std::int64_t j = j0; j <= j1; ++j)
+        for (std::int64_t k = k0; k <= k1; ++k) grid[key(i, j, k)].push_back(t);
+  }
+  // One-ring of every vertex: the vertices it shares a triangle with (and itself).
+  std::vector<std::vector<std::uint32_t>> ring(V.size());
+  for (const auto& t : T)
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) ring[t[a]].push_back(t[b]);
+  for (auto& r : ring) {
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+  }
+  std::vector<Vec3> unit_normal(T.size());
+  std::vector<std::vector<std::uint32_t>> incident(V.size());
+  for (std::uint32_t t = 0; t < T.size(); ++t) {
+    const Vec3 n = cross(V[T[t][1]] - V[T[t][0]], V[T[t][2]] - V[T[t][0]]);
+    const double len = std::sqrt(norm2(n));
+    unit_normal[t] = len > 0 ? n / len : Vec3{0, 0, 0};
+    for (int k = 0; k < 3; ++k) incident[T[t][k]].push_back(t);
+  }
+  std::optional<ThinGap> best;
+  const double gap2 = min_gap_um * min_gap_um;
+  for (std::uint32_t v = 0; v < V.size(); ++v) {
+    if (ring[v].empty()) continue;  // not used by any triangle
+    const auto it = grid.find(key(cell(V[v].x), cell(V[v].y), cell(V[v].z)));
+    if (it == grid.end()) continue;
+    for (std::uint32_t t : it->second) {
+      const auto& tri = T[t];
+      if (tri[0] == v || tri[1] == v || tri[2] == v) continue;
+      // A triangle one edge away is near v along the mesh anyway; it closes a gap
+      // only if it faces one of v's own triangles (a slab whose two faces share the
+      // short edges of its rim), not if it continues the surface.
+      const bool adjacent = std::binary_search(ring[v].begin(), ring[v].end(), tri[0]) ||
+                            std::binary_search(ring[v].begin(), ring[v].end(), tri[1]) ||
+                            std::binary_search(ring[v].begin(), ring[v].end(), tri[2]);
+      if (adjacent) {
+        bool facing = false;
+        for (std::uint32_t u : incident[v]) facing = facing || dot(unit_normal[u], unit_normal[t]) < -0.9;
+        if (!facing) continue;
+      }
+      const double d2 = point_triangle_distance2(V[v], V[tri[0]], V[tri[1]], V[tri[2]]);
+      if (d2 < gap2 && (!best || d2 < best->distance_um * best->distance_um))
+        best = ThinGap{v, t, std::sqrt(d2)};
+    }
+  }
+  return best;
 }
 
 }  // namespace spinesim

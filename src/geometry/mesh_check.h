@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,19 @@ struct SelfIntersectionReport {
 /// indices are connected; coincident positions under different indices count as
 /// touching. Stops after `limit` pairs; never throws.
 SelfIntersectionReport check_self_intersections(const TriangleMesh& mesh, std::size_t limit = 1);
+
+/// A vertex closer than the minimum gap to a triangle it is not near along the mesh.
+struct ThinGap {
+  std::uint32_t vertex = 0, triangle = 0;  ///< indices in the mesh checked
+  double distance_um = 0;
+};
+
+/// The closest vertex–triangle approach below `min_gap_um` between parts of `mesh` that
+/// are not neighbours along it (the triangle has no vertex in the vertex's one-ring),
+/// i.e. a slab, cleft or gap thinner than `min_gap_um` (see kMinFeatureUm); nullopt if
+/// none. Triangles are binned into a hash grid, so this is O(triangles) for ordinary
+/// meshes. Meshes must have shared (welded) vertices.
+std::optional<ThinGap> find_thin_gap(const TriangleMesh& mesh, double min_gap_um);
 
 /// The triangles of the pairs in `r.found`, copied out of `mesh` for viewing:
 /// triangles 2k and 2k + 1 of the result are pair k (vertices not shared).

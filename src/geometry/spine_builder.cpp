@@ -152,6 +152,12 @@ void validate(const SpineParams& p) {
       bad(field, "must be a positive length in µm, got " + num(v));
       return false;
     }
+    if (v < kMinFeatureUm) {
+      bad(field, "is " + num(v) + " µm, thinner than the " + num(kMinFeatureUm) +
+                     " µm (1 nm) the reflection code resolves exactly (molecules would cross the far wall); "
+                     "use at least " + num(kMinFeatureUm) + " µm");
+      return false;
+    }
     return true;
   };
   bool ok = positive("head_radius_um", p.head_radius_um);

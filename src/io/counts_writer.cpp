@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/atomic_file.h"
+#include "io/csv.h"
 
 namespace spinesim {
 
@@ -145,7 +146,7 @@ void CountColumns::values(double time_s, const Simulator& sim, std::vector<doubl
 CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text)
     : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
   text_ = "time_s";
-  for (const auto& c : columns_.names()) text_ += "," + c;
+  for (const auto& c : columns_.names()) text_ += "," + csv_cell(c);
   text_ += "\n";
   if (resume_text != nullptr) text_ = *resume_text;
   flush();

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/random.h"
+#include "io/csv.h"
 
 namespace spinesim {
 
@@ -119,19 +120,6 @@ std::string format_stat(double x) {
   return buf;
 }
 
-namespace {
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (true) {
-    const auto c = line.find(',', i);
-    out.push_back(line.substr(i, c == std::string::npos ? std::string::npos : c - i));
-    if (c == std::string::npos) break;
-    i = c + 1;
-  }
-  return out;
-}
-}  // namespace
 
 CountsTable parse_counts_csv(const std::string& text, const std::string& what) {
   CountsTable t;
@@ -145,7 +133,12 @@ CountsTable parse_counts_csv(const std::string& text, const std::string& what) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    auto cells = split_csv_line(line);
+    std::vector<std::string> cells;
+    try {
+      cells = split_csv_record(line);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(what + ":" + std::to_string(line_no) + ": " + e.what());
+    }
     if (!header) {
       if (cells.empty() || cells[0] != "time_s") throw std::runtime_error(what + ": no time_s header");
       t.columns.assign(cells.begin() + 1, cells.end());
@@ -195,7 +188,7 @@ std::string EnsembleStats::csv_rows(const std::string& prefix) const {
   for (std::size_t r = 0; r < times_.size(); ++r)
     for (std::size_t c = 0; c < columns_.size(); ++c) {
       const RunningStats& s = at(r, c);
-      out += prefix + time_text_[r] + "," + columns_[c] + "," + std::to_string(s.n());
+      out += prefix + time_text_[r] + "," + csv_cell(columns_[c]) + "," + std::to_string(s.n());
       for (double v : {s.mean(), s.sd(), s.sem(), s.cv(), s.fano(), s.min(), s.quantile(0), s.quantile(1),
                        s.quantile(2), s.quantile(3), s.quantile(4), s.max()})
         out += "," + format_stat(v);

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -34,6 +35,12 @@ namespace pb = google::protobuf;
 using scene::Scene;
 
 namespace {
+/// A number as a person would write it (%g): std::to_string prints 1e-300 as 0.000000.
+std::string gnum(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 /// One step of a field path: a field name and, for repeated fields, an index.
 struct PathStep {
@@ -212,6 +219,37 @@ class SceneCompiler {
 
  private:
   void error(const std::vector<PathStep>& path, const std::string& msg) { errors_.push_back(loc_.at(path, msg)); }
+  /// Compartment, region and surface names become counts.csv column names: commas and
+  /// quotes are quoted there (RFC 4180), but a line break or other control character
+  /// would split a header line for many CSV readers, so it is refused.
+  bool check_place_name(const std::vector<PathStep>& path, const std::string& name) {
+    for (unsigned char c : name)
+      if (c < 0x20 || c == 0x7f) {
+        error(path, "name contains a control character (code " + std::to_string(c) +
+                        ", e.g. a line break or tab); use letters, digits, spaces or punctuation");
+        return false;
+      }
+    return true;
+  }
+  /// Membrane molecules are placed uniformly by area on a region's triangles; a region
+  /// whose triangles were all re-tagged by markers has none to place on.
+  static bool has_membrane(const Model& m, int region) {
+    for (TriangleIndex t = 0; t < m.geometry.triangle_count(); ++t)
+      if (m.geometry.triangle_region[t] == region && m.geometry.area(t) > 0) return true;
+    return false;
+  }
+  bool region_has_membrane(const Model& m, const std::vector<PathStep>& path, int region, const std::string& what) {
+    if (has_membrane(m, region)) return true;
+    std::string have;
+    std::vector<std::uint8_t> seen(m.geometry.region_names.size(), 0);
+    for (TriangleIndex t = 0; t < m.geometry.triangle_count(); ++t) seen[m.geometry.triangle_region[t]] = 1;
+    for (std::size_t r = 0; r < seen.size(); ++r)
+      if (seen[r]) have += " " + m.geometry.region_names[r];
+    error(path, "region '" + m.geometry.region_names[static_cast<std::size_t>(region)] +
+                    "' has no membrane left (markers re-tagged all its triangles), so " + what +
+                    " cannot go there; regions with membrane:" + have);
+    return false;
+  }
   static Box3 padded(Box3 b, double pad) {
     b.lo -= Vec3{pad, pad, pad};
     b.hi += Vec3{pad, pad, pad};
@@ -273,8 +311,10 @@ class SceneCompiler {
         const double dims[3] = {b.x_um(), b.y_um(), b.z_um()};
         const char* names[3] = {"x_um", "y_um", "z_um"};
         for (int a = 0; a < 3; ++a)
-          if (!(std::isfinite(dims[a]) && dims[a] > 0)) {
-            error({{"geometry"}, {"box"}, {names[a]}}, "box edge length must be > 0 µm");
+          if (!(std::isfinite(dims[a]) && dims[a] >= kMinFeatureUm)) {
+            error({{"geometry"}, {"box"}, {names[a]}},
+                  "box edge length must be > 0 and at least " + gnum(kMinFeatureUm) +
+                      " µm (1 nm; thinner than the reflection code resolves exactly), got " + gnum(dims[a]));
             geometry_ok_ = false;
           }
         if (geometry_ok_) m.geometry = box_geometry(dims[0], dims[1], dims[2]);
@@ -313,7 +353,13 @@ class SceneCompiler {
     m.outer_compartment = outer[0];
     // The world box closing the outer compartment is a region of its own, without
     // triangles, so a surface_class can make it absorb (a neuropil sink).
-    m.world_box_region = m.geometry.intern_region("world_box");
+    try {
+      m.world_box_region = m.geometry.intern_region("world_box");
+    } catch (const std::length_error& e) {
+      error({{"geometry"}}, std::string("too many regions: ") + e.what() + " (the world box needs one); reuse region names");
+      geometry_ok_ = false;
+      return;
+    }
     m.world_padding_um = geo.world_padding_um();
     if (!(std::isfinite(m.world_padding_um) && m.world_padding_um >= 0 && m.world_padding_um <= 100))
       error({{"geometry"}, {"world_padding_um"}}, "world padding must be in [0, 100] µm");
@@ -362,6 +408,11 @@ class SceneCompiler {
       const fs::path path = resolve(ms.file());
       resolved_files[ms.file()] = fs::absolute(path).lexically_normal().string();
       const std::string name = ms.name().empty() ? path.stem().string() : ms.name();
+      if (!check_place_name(field("inside"), ms.inside()) || !check_place_name(field("outside"), ms.outside()) ||
+          !check_place_name(field("region"), ms.region()) || !check_place_name(field("name"), name)) {
+        geometry_ok_ = false;
+        continue;
+      }
       if (!surface_names.insert(name).second) {
         error(field("name"), "duplicate surface name '" + name + "'; give each surface a unique name");
         geometry_ok_ = false;
@@ -391,6 +442,10 @@ class SceneCompiler {
           m.geometry.add_surface(mesh, name, ms.region().empty() ? name : ms.region(), ms.inside(), ms.outside());
           loaded.push_back({name, i, std::move(mesh)});
         }
+      } catch (const std::length_error& e) {
+        error(field("name"), std::string("too many regions or compartments: ") + e.what() +
+                                 "; give surfaces shared region and compartment names");
+        geometry_ok_ = false;
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics()) {
           Diagnostic at = loc_.at(field("file"), d.file + ": " + d.message);
@@ -422,6 +477,40 @@ class SceneCompiler {
         error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[y].index}, {"file"}}, msg.str());
         geometry_ok_ = false;
       }
+    // Gaps thinner than the reflection code resolves (kMinFeatureUm), within one
+    // surface or between two: one combined mesh, so a cleft between a spine and a
+    // bouton is found as a thin slab is.
+    if (geometry_ok_ && !loaded.empty()) {
+      TriangleMesh all;
+      std::vector<std::uint32_t> first_vertex, first_triangle;
+      for (const LoadedSurface& l : loaded) {
+        const auto offset = static_cast<std::uint32_t>(all.vertices.size());
+        first_vertex.push_back(offset);
+        first_triangle.push_back(static_cast<std::uint32_t>(all.triangles.size()));
+        all.vertices.insert(all.vertices.end(), l.mesh.vertices.begin(), l.mesh.vertices.end());
+        for (auto t : l.mesh.triangles) all.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+      }
+      if (const auto gap = find_thin_gap(all, kMinFeatureUm)) {
+        auto owner = [](const std::vector<std::uint32_t>& firsts, std::uint32_t i) {
+          return static_cast<std::size_t>(std::upper_bound(firsts.begin(), firsts.end(), i) - firsts.begin()) - 1;
+        };
+        const std::size_t sv = owner(first_vertex, gap->vertex), st = owner(first_triangle, gap->triangle);
+        const Vec3& p = all.vertices[gap->vertex];
+        std::ostringstream msg;
+        msg << "vertex " << gap->vertex - first_vertex[sv] << " of surface '" << loaded[sv].name << "' at (" << p.x
+            << ", " << p.y << ", " << p.z << ") µm is " << gap->distance_um << " µm from triangle "
+            << gap->triangle - first_triangle[st] << " of surface '" << loaded[st].name
+            << "': a gap thinner than the " << kMinFeatureUm
+            << " µm (1 nm) the reflection code resolves exactly (molecules would cross it while counts keep them "
+               "inside); widen the gap to at least "
+            << kMinFeatureUm << " µm or remesh";
+        error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[sv].index}, {"file"}}, msg.str());
+        geometry_ok_ = false;
+      }
+    }
+    // Which marker tagged each triangle: a marker that re-tags another's triangles
+    // would silently undo part of the first (the later one wins), so overlaps are refused.
+    std::vector<int> tagged_by(m.geometry.triangle_count(), -1);
     for (int i = 0; i < mg.marker_size() && geometry_ok_; ++i) {
       const auto& mk = mg.marker(i);
       auto field = [&](const char* f) { return std::vector<PathStep>{{"geometry"}, {"meshes"}, {"marker", i}, {f}}; };
@@ -434,6 +523,7 @@ class SceneCompiler {
         error(field("region"), "name the region to tag, e.g. region: \"psd\"");
         continue;
       }
+      if (!check_place_name(field("region"), mk.region())) continue;
       try {
         const fs::path path = resolve(mk.file());
         resolved_files[mk.file()] = fs::absolute(path).lexically_normal().string();
@@ -445,15 +535,30 @@ class SceneCompiler {
         for (auto& v : marker.vertices) v = v * mk.scale_to_um();
         orient_outward(marker, path.string());
         const RegionId region = m.geometry.intern_region(mk.region());
-        std::size_t tagged = 0;
+        std::size_t tagged = 0, overlap = 0;
+        int overlapped = -1;
         for (TriangleIndex t = 0; t < m.geometry.triangle_count(); ++t)
           if (m.geometry.triangle_surface[t] == surface && point_inside(marker, m.geometry.centroid(t))) {
+            if (tagged_by[t] >= 0) {
+              if (overlapped < 0) overlapped = tagged_by[t];
+              ++overlap;
+              continue;
+            }
             m.geometry.triangle_region[t] = region;
+            tagged_by[t] = i;
             ++tagged;
           }
-        if (tagged == 0)
+        if (overlap > 0)
+          error(field("file"), "the marker overlaps marker[" + std::to_string(overlapped) + "] ('" +
+                                   mg.marker(overlapped).region() + "') on " + std::to_string(overlap) +
+                                   " triangle(s) of surface '" + mk.surface() +
+                                   "'; a triangle belongs to one region: make the markers disjoint");
+        else if (tagged == 0)
           error(field("file"), "the marker encloses no triangle centroid of surface '" + mk.surface() +
                                    "'; check that it overlaps the surface and uses the same units");
+      } catch (const std::length_error& e) {
+        error(field("region"), std::string("too many regions: ") + e.what() + "; reuse region names");
+        geometry_ok_ = false;
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics())
           errors_.push_back(loc_.at(field("file"), d.file + ": " + d.message));
@@ -637,6 +742,8 @@ class SceneCompiler {
             error(field("region"), "'" + pl.species() + "' is a volume species; place it with compartment: or point:");
           else if (def.region < 0)
             error(field("region"), "no region named '" + pl.region() + "'" + region_list(m));
+          else if (!region_has_membrane(m, field("region"), def.region, "'" + pl.species() + "'"))
+            ;
           else if (m.species[def.species].confine_region >= 0 && m.species[def.species].confine_region != def.region)
             error(field("region"), "'" + pl.species() + "' is confined to region '" +
                                        m.geometry.region_names[m.species[def.species].confine_region] +
@@ -696,6 +803,11 @@ class SceneCompiler {
           error({{"release", i}, {"train"}, {"interval_s"}}, "a train needs interval_s > 0");
         else if (!tr.has_count() || tr.count() < 1 || tr.count() > 10'000'000)
           error({{"release", i}, {"train"}, {"count"}}, "a train needs count between 1 and 10^7");
+        // A NaN or negative start dropped the train's releases silently (no time
+        // passed the t ≥ 0 test below).
+        else if (!(std::isfinite(tr.start_s()) && tr.start_s() >= 0))
+          error({{"release", i}, {"train"}, {"start_s"}},
+                "a train's start must be a time ≥ 0 s (got " + gnum(tr.start_s()) + ")");
         else
           for (std::uint64_t k = 0; k < tr.count(); ++k) {
             const double t = tr.start_s() + static_cast<double>(k) * tr.interval_s();
@@ -789,6 +901,12 @@ class SceneCompiler {
         else if (!names.insert(t.name()).second)
           fail({{"name"}}, "agent type '" + t.name() + "' is defined twice");
         if (t.state_size() == 0) fail({{"state"}}, "an agent type needs at least one state");
+        // An agent's state is 16-bit in the world and in checkpoints: more states would
+        // wrap onto state 0 and be counted there.
+        if (static_cast<std::size_t>(t.state_size()) > kMaxNamedIds)
+          fail({{"state", static_cast<int>(kMaxNamedIds)}},
+               "agent type '" + t.name() + "' has " + std::to_string(t.state_size()) + " states; at most " +
+                   std::to_string(kMaxNamedIds) + " (16-bit state ids): merge states or split the type");
         std::set<std::string> state_names;
         for (int j = 0; j < t.state_size(); ++j) {
           const auto& st = t.state(j);
@@ -798,6 +916,9 @@ class SceneCompiler {
             fail({{"state", j}, {"name"}}, "duplicate state '" + st.name() + "'");
           if (!(st.conductance_ps() >= 0 && std::isfinite(st.conductance_ps())))
             fail({{"state", j}, {"conductance_pS"}}, "conductance must be ≥ 0 pS");
+          if (!(std::isfinite(st.reversal_mv()) && std::abs(st.reversal_mv()) <= 500))
+            fail({{"state", j}, {"reversal_mV"}}, "reversal potential must be a number in [-500, 500] mV (got " +
+                                                     gnum(st.reversal_mv()) + ")");
           if (!(st.ca_fraction() >= 0 && st.ca_fraction() <= 1))
             fail({{"state", j}, {"ca_fraction"}}, "Ca2+ fraction must be in [0, 1]");
           if (st.conductance_ps() > 0 && !st.has_source())
@@ -834,14 +955,25 @@ class SceneCompiler {
           if (tr.has_voltage()) {
             const auto& v = tr.voltage();
             if (v.has_efold_mv()) {
-              if (!(std::isfinite(v.efold_mv()) && v.efold_mv() != 0))
-                fail({{"transition", j}, {"voltage"}, {"efold_mV"}}, "e-fold voltage must be non-zero");
+              // |e-fold| below 1 mV makes exp(V/efold) overflow to inf (or 0) within the
+              // potentials a scene can set; NaN would make every comparison false and
+              // silently disable the transition.
+              if (!(std::isfinite(v.efold_mv()) && std::abs(v.efold_mv()) >= 1))
+                fail({{"transition", j}, {"voltage"}, {"efold_mV"}},
+                     "e-fold voltage must be a number with |efold_mV| ≥ 1 mV (got " + gnum(v.efold_mv()) +
+                         "; NMDAR's Mg2+ block uses 17 mV)");
               else
                 d.voltage_per_mV = 1.0 / v.efold_mv();
             } else if (v.has_z_delta()) {
-              // F/(R·T) in 1/mV at the scene's temperature.
-              const double f_over_rt = kFaraday_C_per_mol / (kGasConstant_J_per_mol_K * (m.temperature_C + 273.15)) / 1000.0;
-              d.voltage_per_mV = v.z_delta() * f_over_rt;
+              if (!(std::isfinite(v.z_delta()) && std::abs(v.z_delta()) <= 10)) {
+                fail({{"transition", j}, {"voltage"}, {"z_delta"}},
+                     "z_delta (valence × electrical distance) must be a number in [-10, 10] (got " +
+                         gnum(v.z_delta()) + "; Mg2+ block: about 0.8)");
+              } else {
+                // F/(R·T) in 1/mV at the scene's temperature.
+                const double f_over_rt = kFaraday_C_per_mol / (kGasConstant_J_per_mol_K * (m.temperature_C + 273.15)) / 1000.0;
+                d.voltage_per_mV = v.z_delta() * f_over_rt;
+              }
             }
           }
           if (d.from >= 0 && d.to >= 0) {
@@ -1091,6 +1223,10 @@ class SceneCompiler {
       try {
         const std::string warning = rate_reproduction_warning(k_pair, d_sum, m.dt_s);
         if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_per_uM_per_s"), "warning: " + warning));
+        if (!(std::isfinite(r.koff_per_s()) && r.koff_per_s() >= 0)) {
+          error(field("koff_per_s"), "koff must be a rate ≥ 0 per s (got " + gnum(r.koff_per_s()) + ")");
+          continue;
+        }
         if (r.koff_per_s() > 0) {
           if (def.products.size() != 1) {
             error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
@@ -1164,6 +1300,10 @@ class SceneCompiler {
     try {
       const std::string warning = rate_reproduction_warning_2d(k_pair, d_sum, m.dt_s);
       if (!warning.empty()) warnings_.push_back(loc_.at(field("kon_um2_per_s"), "warning: " + warning));
+      if (!(std::isfinite(r.koff_per_s()) && r.koff_per_s() >= 0)) {
+        error(field("koff_per_s"), "koff must be a rate ≥ 0 per s (got " + gnum(r.koff_per_s()) + ")");
+        return;
+      }
       if (r.koff_per_s() > 0) {
         if (def.products.size() != 1) {
           error(field("product"), "a reversible reaction A + B ⇌ C has exactly one product");
@@ -1216,6 +1356,8 @@ class SceneCompiler {
           error(field("region"), "'" + pr.species() + "' is a volume species; produce it in a compartment");
         else if (def.region < 0)
           error(field("region"), "no region named '" + pr.region() + "'" + region_list(m));
+        else
+          region_has_membrane(m, field("region"), def.region, "produced '" + pr.species() + "'");
       } else {
         error({{"production", i}}, "say where: compartment: \"...\" or region: \"...\"");
       }
@@ -1341,11 +1483,20 @@ class SceneCompiler {
             report(src, at({{"count"}}), "initial count above simulation.max_molecules; is it in µM?");
         } else if (ps.initial_case() != scene::PoolSpecies::INITIAL_NOT_SET) {
           const double c = number(src, {{"species", i}}, "uM_parameter", ps.has_um(), ps.um(), ps.um_parameter());
-          if (!(std::isfinite(c) && c >= 0 && c < 1e6))
+          if (!(std::isfinite(c) && c >= 0 && c < 1e6)) {
             report(src, at({{"uM"}}), "initial concentration must be ≥ 0 and below 10⁶ µM");
-          else if (pool != pool_index.end())
-            def.initial_count = static_cast<std::uint64_t>(
-                std::llround(c * wm.pools[static_cast<std::size_t>(def.pool)].molecules_per_uM()));
+          } else if (pool != pool_index.end()) {
+            // Checked as a double first: a large pool at a high concentration would
+            // overflow the 64-bit count (and show as negative in counts.csv).
+            const double n = std::round(c * wm.pools[static_cast<std::size_t>(def.pool)].molecules_per_uM());
+            if (!(n <= static_cast<double>(m.max_molecules)))
+              report(src, at({{"uM"}}),
+                     gnum(c) + " µM is " + gnum(n) + " molecules in pool '" + ps.pool() +
+                         "', above simulation.max_molecules = " + std::to_string(m.max_molecules) +
+                         "; lower the concentration or the pool volume, or raise the limit");
+            else
+              def.initial_count = static_cast<std::uint64_t>(n);
+          }
         }
         if (ps.has_insert_as_agent()) {
           const auto& ins = ps.insert_as_agent();
@@ -1358,9 +1509,15 @@ class SceneCompiler {
             def.insert_species = -1;
           } else {
             def.insert_region = m.geometry.find_region(ins.region());
-            if (def.insert_region < 0)
+            if (def.insert_region < 0) {
               report(src, at({{"insert_as_agent"}, {"region"}}),
                      "no region named '" + ins.region() + "'" + region_list(m));
+            } else if (!has_membrane(m, def.insert_region)) {
+              report(src, at({{"insert_as_agent"}, {"region"}}),
+                     "region '" + ins.region() +
+                         "' has no membrane left (markers re-tagged all its triangles); insert the agents on a "
+                         "region with triangles" + region_list(m));
+            }
             const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp->agent_type)];
             def.insert_state = ins.state().empty() ? 0 : type.find_state(ins.state());
             if (def.insert_state < 0) {
@@ -1501,11 +1658,13 @@ class SceneCompiler {
   }
 
   void check_molecule_budget(const Model& m) {
-    // Known up front: placements and scheduled releases (Poisson releases, products
-    // and productions are bounded at run time by the same limit).
+    // Known up front: placements, scheduled releases and pools' initial counts. Poisson
+    // releases, products, productions and pool reactions are bounded at run time by
+    // the same limit (Simulator::note_created).
     unsigned __int128 total = 0;
     for (const auto& p : m.placements) total += p.count;
     for (const auto& r : m.releases) total += static_cast<unsigned __int128>(r.count) * r.times_s.size();
+    for (const auto& ps : m.well_mixed.species) total += ps.initial_count;
     if (total > m.max_molecules)
       error({{"simulation"}, {"max_molecules"}},
             "the scene would create " +

@@ -1,5 +1,7 @@
 #include "io/sweep.h"
 
+#include <cstdio>
+
 #include "core/error.h"
 
 namespace spinesim {
@@ -22,6 +24,23 @@ SweepAxis parse_sweep_axis(const std::string& text) {
 }
 
 std::vector<std::vector<FieldAssignment>> sweep_points(const std::vector<SweepAxis>& axes) {
+  // The product is materialised (every point is loaded and checked before anything
+  // runs), so its size is checked first: ten axes of ten values would otherwise fill
+  // memory before a message.
+  double n = 1;  // a double cannot overflow here (at most argv's length of factors)
+  std::string shape;
+  for (const SweepAxis& axis : axes) {
+    n *= static_cast<double>(axis.values.size());
+    shape += (shape.empty() ? "" : " × ") + std::to_string(axis.values.size());
+  }
+  if (n > static_cast<double>(kMaxSweepPoints)) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.4g", n);
+    throw InputError(Diagnostic{"", 0, 0, axes.back().path,
+                                std::string("the sweep has ") + count + " points (" + shape + "), more than " +
+                                    std::to_string(kMaxSweepPoints) +
+                                    "; sweep fewer values, or split the sweep into several ensembles"});
+  }
   std::vector<std::vector<FieldAssignment>> points{{}};
   for (const SweepAxis& axis : axes) {
     std::vector<std::vector<FieldAssignment>> next;

@@ -3,6 +3,7 @@
 // load_scene applies to the scene (see SceneOverrides::assignments).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,12 @@ struct SweepAxis {
 /// no '=', an empty path, or an empty value.
 SweepAxis parse_sweep_axis(const std::string& text);
 
+/// Most points a sweep may have.
+inline constexpr std::uint64_t kMaxSweepPoints = 1'000'000;
+
 /// The cartesian product of `axes`, the first axis varying slowest; one point with
-/// no assignments when `axes` is empty.
+/// no assignments when `axes` is empty. Throws InputError (field = the last axis's
+/// path) when it would have more than kMaxSweepPoints points.
 std::vector<std::vector<FieldAssignment>> sweep_points(const std::vector<SweepAxis>& axes);
 
 }  // namespace spinesim

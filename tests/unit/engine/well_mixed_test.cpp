@@ -6,12 +6,14 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "engine/parallel/tbb_stepper.h"
 #include "io/checkpoint.h"
 #include "support/agent_helpers.h"
@@ -573,5 +575,58 @@ well_mixed {
     CHECK(sim.time() == 3);
     CHECK(sim.pool_count(1) == 0);
     CHECK(sim.stats().pool_reactions == 5);
+  }
+}
+
+TEST_CASE("pool SSA run-on: progress, the stop flag and the molecule budget (issue 16)") {
+  TempDir dir;
+  // X ⇌ Y at 10⁵/s with 1000 molecules: 10⁸ reactions per simulated second, and no other
+  // event for 500 s, so everything happens inside one run-on of the SSA.
+  const std::string fast = std::string("simulation { t_end_s: 1000 }\ngeometry { box { } }\n"
+                                       "output { counts_interval_s: 500 frame_interval_s: 0 render_png: false }\n") +
+                           R"(well_mixed { pool { name: "cyt" volume_um3: 0.1 }
+  species { name: "X" pool: "cyt" count: 1000 } species { name: "Y" pool: "cyt" count: 0 }
+  reaction { name: "f" reactant: "X" product: "Y" rate: 1e5 source: "test" }
+  reaction { name: "b" reactant: "Y" product: "X" rate: 1e5 source: "test" } })";
+  SUBCASE("progress is reported and the stop flag honoured inside the run-on") {
+    const LoadedScene s = load(dir, fast);
+    Simulator sim(s.model, std::make_unique<SerialStepper>());
+    std::atomic<bool> stop{false};
+    int reports = 0;
+    sim.set_progress(
+        [&](const Simulator& at) {
+          ++reports;
+          if (at.stats().pool_reactions > 100'000) stop = true;
+        },
+        0.0);
+    int checkpoints = 0;
+    sim.set_checkpoint(0, [&](const Simulator&) { ++checkpoints; });
+    sim.set_stop_flag(&stop);
+    sim.run();
+    CHECK(sim.stopped());
+    CHECK(checkpoints == 1);
+    CHECK(reports > 1);
+    CHECK(sim.time() < 1.0);  // stopped within the first simulated second, not at 500 s
+    CHECK(sim.pool_count(0) + sim.pool_count(1) == 1000);
+  }
+  SUBCASE("a pool that grows past max_molecules stops the run with ResourceLimitError") {
+    const LoadedScene s = load(dir, std::string("simulation { t_end_s: 10 max_molecules: 5000 }\n"
+                                                "geometry { box { } }\n"
+                                                "output { counts_interval_s: 5 frame_interval_s: 0 render_png: false }\n") +
+                                        R"(well_mixed { pool { name: "cyt" volume_um3: 0.1 }
+  species { name: "X" pool: "cyt" count: 10 }
+  reaction { name: "grow" reactant: "X" product: "X" product: "X" rate: 100 source: "test" } })");
+    Simulator sim(s.model, std::make_unique<SerialStepper>());
+    int checkpoints = 0;
+    sim.set_checkpoint(0, [&](const Simulator&) { ++checkpoints; });
+    try {
+      sim.run();
+      FAIL("the pool grew without bound and the run finished");
+    } catch (const ResourceLimitError& e) {
+      CHECK(std::string(e.what()).find("the run has 5001 molecules (0 in volume, 0 on membranes, 5001 in pools), "
+                                       "more than simulation.max_molecules = 5000") != std::string::npos);
+    }
+    CHECK(checkpoints == 1);
+    CHECK(sim.pool_count(0) == 5001);
   }
 }

@@ -264,3 +264,40 @@ TEST_CASE("check_compartments_closed: two cubes sharing a face") {
   CHECK(problems[0].find("'B'") != std::string::npos);
   CHECK(problems[0].find("boundary edge") != std::string::npos);
 }
+
+namespace {
+/// Closed box [lo, hi] with outward normals.
+TriangleMesh box_between(const Vec3& lo, const Vec3& hi) {
+  TriangleMesh m = box_mesh(hi.x - lo.x, hi.y - lo.y, hi.z - lo.z);
+  for (auto& v : m.vertices) v = v + lo;
+  return m;
+}
+TriangleMesh joined(const TriangleMesh& a, const TriangleMesh& b) {
+  TriangleMesh m = a;
+  const auto offset = static_cast<std::uint32_t>(m.vertices.size());
+  m.vertices.insert(m.vertices.end(), b.vertices.begin(), b.vertices.end());
+  for (auto t : b.triangles) m.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+  return m;
+}
+}  // namespace
+
+TEST_CASE("find_thin_gap: slabs and clefts thinner than the minimum gap (issue 16)") {
+  const double gap = 1e-3;
+  // A unit cube and a fine-meshed OIST-like surface have no thin gap.
+  CHECK_FALSE(find_thin_gap(box_mesh(1, 1, 1), gap).has_value());
+  CHECK_FALSE(find_thin_gap(box_mesh(1, 1, 2e-3), gap).has_value());  // a 2 nm slab is resolved
+  // A 0.5 pm slab: its two faces share the rim's short edges, and face each other.
+  const auto slab = find_thin_gap(box_mesh(1, 1, 5e-7), gap);
+  REQUIRE(slab.has_value());
+  CHECK(slab->distance_um == doctest::Approx(5e-7).epsilon(1e-6));
+  // Two cubes: 0.5 nm apart refused, 2 nm apart accepted, and the distance reported.
+  const TriangleMesh a = box_between({0, 0, 0}, {1, 1, 1});
+  const auto near = find_thin_gap(joined(a, box_between({1 + 5e-4, 0, 0}, {2, 1, 1})), gap);
+  REQUIRE(near.has_value());
+  CHECK(near->distance_um == doctest::Approx(5e-4).epsilon(1e-6));
+  CHECK_FALSE(find_thin_gap(joined(a, box_between({1 + 2e-3, 0, 0}, {2, 1, 1})), gap).has_value());
+  // A small cube inside a big one, 0.1 nm from its wall: an interior cleft.
+  const auto inner = find_thin_gap(joined(box_between({0, 0, 0}, {4, 4, 4}), box_between({1e-4, 1, 1}, {2, 2, 2})), gap);
+  REQUIRE(inner.has_value());
+  CHECK(inner->distance_um == doctest::Approx(1e-4).epsilon(1e-6));
+}
