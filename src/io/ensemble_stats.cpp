@@ -221,7 +221,8 @@ std::string replicate_summary_header(const std::vector<std::string>& columns) {
   std::string h;
   for (const auto& c : columns) {
     if (!h.empty()) h += ",";
-    h += "final:" + c + ",peak:" + c + ",t_peak_s:" + c + ",integral_s:" + c;
+    h += csv_cell("final:" + c) + "," + csv_cell("peak:" + c) + "," + csv_cell("t_peak_s:" + c) + "," +
+         csv_cell("integral_s:" + c);
   }
   return h;
 }

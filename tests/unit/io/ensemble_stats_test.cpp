@@ -223,4 +223,7 @@ TEST_CASE("replicate summary: final value, peak, first time of the peak, trapezo
   CHECK(replicate_summary_header(t.columns) ==
         "final:a,peak:a,t_peak_s:a,integral_s:a,final:b,peak:b,t_peak_s:b,integral_s:b");
   CHECK(summarize_replicate(parse_counts_csv("time_s,a\n", "empty")).at(0).integral == 0);
+  // A column whose name needs quoting keeps its cells (RFC 4180, io/csv.h).
+  CHECK(replicate_summary_header({"x@a,b"}) ==
+        "\"final:x@a,b\",\"peak:x@a,b\",\"t_peak_s:x@a,b\",\"integral_s:x@a,b\"");
 }
