@@ -101,8 +101,7 @@ std::uint32_t Simulator::new_molecule_id(bool adds) {
     // +1: the molecule being made is not in the arrays yet. Reactants about to be
     // compacted away may still be counted here, so this may over-count; the run
     // loop recounts before it stops.
-    if (adds && population() + 1 > model_.max_molecules)
-      over_budget_ = Limit::kMolecules;
+    if (adds && population() + 1 > model_.max_molecules) over_budget_ = Limit::kMolecules;
     // A step can at most double the particles (each reaction makes ≤ 2 from ≥ 1), so
     // stopping while ids for that many are left keeps every id unique.
     else if (0xFFFFFFFFull - world_.next_id <= 2 * world_.molecule_count() + 2)
@@ -314,9 +313,9 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
   started_ = true;
 
   last_report_ = std::chrono::steady_clock::now();
-  const std::uint64_t step_budget_end =
-      max_steps > std::numeric_limits<std::uint64_t>::max() - stats_.steps ? std::numeric_limits<std::uint64_t>::max()
-                                                                           : stats_.steps + max_steps;
+  const std::uint64_t step_budget_end = max_steps > std::numeric_limits<std::uint64_t>::max() - stats_.steps
+                                            ? std::numeric_limits<std::uint64_t>::max()
+                                            : stats_.steps + max_steps;
   while (!queue_.empty()) {
     // A clean point: everything the loop needs is in members (save_state()).
     if (stop_flag_ && stop_flag_->load(std::memory_order_relaxed)) {
@@ -336,8 +335,8 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
               ? "the run created nearly 2^32 molecules in all (molecule ids are 32-bit)"
               : "the run has " + std::to_string(n) + " molecules (" + std::to_string(world_.volume.size()) +
                     " in volume, " + std::to_string(world_.membrane.size()) + " on membranes, " +
-                    std::to_string(n - world_.molecule_count()) + " in pools), more than simulation.max_molecules = " +
-                    std::to_string(model_.max_molecules);
+                    std::to_string(n - world_.molecule_count()) +
+                    " in pools), more than simulation.max_molecules = " + std::to_string(model_.max_molecules);
       throw ResourceLimitError(what + " at t = " + std::to_string(time_s_) +
                                " s; the scene makes more molecules than the limit (a release, production or "
                                "reaction that grows without bound?): check its rates, or raise "

@@ -1,10 +1,10 @@
 #include "geometry/intersect.h"
 
-#include "geometry/predicates.h"
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
+
+#include "geometry/predicates.h"
 
 namespace spinesim {
 

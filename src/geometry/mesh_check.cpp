@@ -624,8 +624,8 @@ std::string SelfIntersection::describe() const {
   out << "triangles " << triangles[0] << " and " << triangles[1];
   switch (kind) {
     case Kind::kCross:
-      out << " cross near (" << where.x << ", " << where.y << ", " << where.z << ") µm, one reaching "
-          << depth_um << " µm through the other's plane";
+      out << " cross near (" << where.x << ", " << where.y << ", " << where.z << ") µm, one reaching " << depth_um
+          << " µm through the other's plane";
       break;
     case Kind::kTouch:
       out << " touch at (" << where.x << ", " << where.y << ", " << where.z
@@ -784,8 +784,7 @@ std::optional<ThinGap> find_thin_gap(const TriangleMesh& mesh, double min_gap_um
         if (!facing) continue;
       }
       const double d2 = point_triangle_distance2(V[v], V[tri[0]], V[tri[1]], V[tri[2]]);
-      if (d2 < gap2 && (!best || d2 < best->distance_um * best->distance_um))
-        best = ThinGap{v, t, std::sqrt(d2)};
+      if (d2 < gap2 && (!best || d2 < best->distance_um * best->distance_um)) best = ThinGap{v, t, std::sqrt(d2)};
     }
   }
   return best;

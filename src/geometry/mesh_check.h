@@ -51,9 +51,9 @@ std::size_t orient_outward(TriangleMesh& mesh, const std::string& source_name);
 /// `check_self_intersections`).
 struct SelfIntersection {
   enum class Kind {
-    kCross,             ///< one passes through the other
-    kTouch,             ///< they meet only on a boundary (edge or corner), not passing through
-    kCoplanarOverlap,   ///< they lie in one plane and overlap (incl. a fold onto a shared edge)
+    kCross,            ///< one passes through the other
+    kTouch,            ///< they meet only on a boundary (edge or corner), not passing through
+    kCoplanarOverlap,  ///< they lie in one plane and overlap (incl. a fold onto a shared edge)
   };
   std::uint32_t triangles[2] = {0, 0};  ///< triangle indices, smaller first
   Kind kind = Kind::kCross;

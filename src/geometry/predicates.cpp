@@ -1,12 +1,11 @@
 #include "geometry/predicates.h"
 
 #include <algorithm>
+#include <boost/multiprecision/cpp_int.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
-
-#include <boost/multiprecision/cpp_int.hpp>
 
 namespace spinesim {
 
@@ -126,8 +125,7 @@ bool segment_meets_triangle_2d(const Vec3& p, const Vec3& q, const Vec3& a, cons
                                int j) {
   // A segment meeting a closed triangle either has an end inside or crosses its boundary.
   return triangle_contains_2d(a, b, c, p, i, j) || triangle_contains_2d(a, b, c, q, i, j) ||
-         segments_meet_2d(p, q, a, b, i, j) || segments_meet_2d(p, q, b, c, i, j) ||
-         segments_meet_2d(p, q, c, a, i, j);
+         segments_meet_2d(p, q, a, b, i, j) || segments_meet_2d(p, q, b, c, i, j) || segments_meet_2d(p, q, c, a, i, j);
 }
 
 }  // namespace
