@@ -39,6 +39,20 @@ py::array_t<T> view(const std::vector<T>& v, py::handle owner) {
   return a;
 }
 
+/// An (n, 3) float64 array of the positions position(i), i < n (µm).
+template <typename Position>
+py::array_t<double> xyz_array(std::size_t n, Position position) {
+  py::array_t<double> a({static_cast<py::ssize_t>(n), py::ssize_t{3}});
+  double* out = a.mutable_data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto p = position(i);
+    out[3 * i] = p.x;
+    out[3 * i + 1] = p.y;
+    out[3 * i + 2] = p.z;
+  }
+  return a;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_spinesim, m) {
@@ -115,15 +129,7 @@ PYBIND11_MODULE(_spinesim, m) {
       .def("positions",
            [](const Run& r) {
              const auto& v = r.simulator().world().volume;
-             const std::size_t n = v.size();
-             py::array_t<double> a({static_cast<py::ssize_t>(n), py::ssize_t{3}});
-             double* out = a.mutable_data();
-             for (std::size_t i = 0; i < n; ++i) {
-               out[3 * i] = v.x[i];
-               out[3 * i + 1] = v.y[i];
-               out[3 * i + 2] = v.z[i];
-             }
-             return a;
+             return xyz_array(v.size(), [&](std::size_t i) { return v.position(i); });
            })
       .def("volume_views",
            [](py::object self) {
@@ -141,13 +147,7 @@ PYBIND11_MODULE(_spinesim, m) {
            [](const Run& r) {
              const auto s = r.snapshot();
              const auto n = static_cast<py::ssize_t>(s.size());
-             py::array_t<double> xyz({n, py::ssize_t{3}});
-             double* out = xyz.mutable_data();
-             for (std::size_t i = 0; i < s.size(); ++i) {
-               out[3 * i] = s.positions[i].x;
-               out[3 * i + 1] = s.positions[i].y;
-               out[3 * i + 2] = s.positions[i].z;
-             }
+             const auto xyz = xyz_array(s.size(), [&](std::size_t i) { return s.positions[i]; });
              py::dict d;
              d["time_s"] = s.time_s;
              d["xyz"] = xyz;
