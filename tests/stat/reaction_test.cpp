@@ -138,7 +138,7 @@ TEST_CASE("A -> B waiting times are exponential when nothing diffuses (KS)" * do
 }
 
 TEST_CASE("A -> nothing waiting times are exponential while diffusing (KS, step-boundary bias)" *
-          doctest::test_suite("stat")) {
+          doctest::test_suite("threads")) {
   // Stochastic test. Theory: as above, F(t) = 1 − exp(−k t), but A diffuses, so a
   // reaction whose exact time τ falls inside a step is applied at the step's end:
   // the applied waiting time is ⌈τ/dt⌉·dt. Its mean is biased by ≈ dt/2 and its CDF

@@ -39,7 +39,7 @@ bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
 }
 }  // namespace
 
-TEST_CASE("serial and oneTBB steppers give identical worlds") {
+TEST_CASE("serial and oneTBB steppers give identical worlds" * doctest::test_suite("threads")) {
   const Model m = busy_spine_model();
   Simulator serial(m, std::make_unique<SerialStepper>());
   Simulator two(m, make_tbb_stepper(2));
