@@ -348,7 +348,16 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
   else
     stepper = make_tbb_stepper(plan.threads);
   Simulator sim(model, std::move(stepper));
-  CountsWriter counts(model, out / "counts.csv", plan.resume ? &plan.resume->counts_csv : nullptr);
+  const fs::path counts_file = out / "counts.csv";
+  std::unique_ptr<CountsWriter> counts_writer;
+  if (!plan.resume)
+    counts_writer = std::make_unique<CountsWriter>(model, counts_file);
+  else if (plan.resume->counts_bytes > 0)
+    counts_writer = std::make_unique<CountsWriter>(model, counts_file,
+                                                   CountsPrefix{plan.resume->counts_bytes, plan.resume->counts_crc32});
+  else  // a checkpoint of format 2 carries the text itself
+    counts_writer = std::make_unique<CountsWriter>(model, counts_file, plan.resume->counts_csv);
+  CountsWriter& counts = *counts_writer;
   sim.add_observer(&counts, model.counts_interval_s);
   std::unique_ptr<FrameObserver> frames;
   if (model.frame_interval_s > 0) {
@@ -372,13 +381,14 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
     cp.final_dir = plan.final_dir == out ? std::string() : fs::absolute(plan.final_dir).lexically_normal().string();
     cp.quiet = plan.quiet;
     cp.state = s.save_state();
-    cp.counts_csv = counts.text();
+    // counts.csv on disk first: a checkpoint never refers to rows the file lacks.
+    counts.flush();
+    cp.counts_bytes = counts.on_disk().bytes;
+    cp.counts_crc32 = counts.on_disk().crc32;
     if (frames) {
       cp.frame_count = frames->count();
       cp.pvd = frames->entries();
     }
-    // counts.csv on disk first: a checkpoint never refers to rows the file lacks.
-    counts.flush();
     // The wall time up to this checkpoint, before the checkpoint itself: a resume from
     // checkpoint N always finds checkpoint.N.wall.json.
     const double part_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -14,21 +14,6 @@ namespace spinesim {
 namespace fs = std::filesystem;
 namespace pb = spinesim::checkpoint;
 
-std::uint32_t crc32(const std::string& data) {
-  static const auto table = [] {
-    std::vector<std::uint32_t> t(256);
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (const char ch : data) c = table[(c ^ static_cast<unsigned char>(ch)) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
 namespace {
 
 template <class Field, class T>
@@ -215,6 +200,8 @@ std::string encode_checkpoint(const Checkpoint& cp, std::uint32_t format_version
   to_proto(cp.state, *p.mutable_state());
   auto* o = p.mutable_observers();
   o->set_counts_csv(cp.counts_csv);
+  o->set_counts_bytes(cp.counts_bytes);
+  o->set_counts_crc32(cp.counts_crc32);
   o->set_frame_count(cp.frame_count);
   for (const auto& [t, f] : cp.pvd) {
     o->add_pvd_time(t);
@@ -236,11 +223,11 @@ Checkpoint decode_checkpoint(const std::string& bytes, const fs::path& file) {
     throw CorruptCheckpoint(file.string() + " is truncated or not a checkpoint file");
   if (crc32(f.payload()) != f.crc32())
     throw CorruptCheckpoint(file.string() + " is corrupt: its checksum does not match its contents");
-  if (f.format_version() != kCheckpointFormatVersion)
-    throw CheckpointVersionError(file.string() + " has checkpoint format version " +
-                                 std::to_string(f.format_version()) + ", but this spinesim reads version " +
-                                 std::to_string(kCheckpointFormatVersion) +
-                                 "; resume it with the spinesim that wrote it, or rerun the scene");
+  if (f.format_version() < kOldestCheckpointFormatVersion || f.format_version() > kCheckpointFormatVersion)
+    throw CheckpointVersionError(
+        file.string() + " has checkpoint format version " + std::to_string(f.format_version()) +
+        ", but this spinesim reads versions " + std::to_string(kOldestCheckpointFormatVersion) + " to " +
+        std::to_string(kCheckpointFormatVersion) + "; resume it with the spinesim that wrote it, or rerun the scene");
   pb::Checkpoint p;
   if (!p.ParseFromString(f.payload()))
     throw CorruptCheckpoint(file.string() + " is corrupt: its payload does not parse");
@@ -258,6 +245,8 @@ Checkpoint decode_checkpoint(const std::string& bytes, const fs::path& file) {
   if (p.has_t_end_override_s()) cp.t_end_override_s = p.t_end_override_s();
   cp.state = from_proto(p.state());
   cp.counts_csv = p.observers().counts_csv();
+  cp.counts_bytes = p.observers().counts_bytes();
+  cp.counts_crc32 = p.observers().counts_crc32();
   cp.frame_count = p.observers().frame_count();
   if (p.observers().pvd_time_size() != p.observers().pvd_file_size())
     throw CorruptCheckpoint(file.string() + " is corrupt: frames.pvd entries are incomplete");

@@ -1,5 +1,5 @@
 // Checkpoint files (DIR/checkpoint.N.pb, schema src/io/schema/checkpoint.proto):
-// a run's complete state plus what its observers wrote so far, the resolved scene
+// a run's complete state plus how far its observers wrote, the resolved scene
 // and the command line, so `spinesim resume DIR` continues it bit-exactly. Files are
 // written to a temporary name, fsynced and renamed; the last two are kept.
 #pragma once
@@ -11,13 +11,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/crc32.h"
 #include "core/error.h"
 #include "engine/run_state.h"
 
 namespace spinesim {
 
 /// Version of the checkpoint format this build writes and reads.
-inline constexpr std::uint32_t kCheckpointFormatVersion = 2;  // 2: well-mixed pools
+/// 2: well-mixed pools; 3: counts.csv is appended, so a checkpoint holds the length and
+/// CRC-32 of the file it saw instead of the whole text (which made long runs quadratic).
+inline constexpr std::uint32_t kCheckpointFormatVersion = 3;
+/// The oldest format this build still resumes.
+inline constexpr std::uint32_t kOldestCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   std::string program_version;
@@ -29,7 +34,10 @@ struct Checkpoint {
   std::optional<std::uint64_t> seed_override;
   std::optional<double> t_end_override_s;
   RunState state;
-  std::string counts_csv;
+  std::string counts_csv;  ///< format 2: counts.csv so far; the run API: its rows
+  /// Format 3: counts.csv's length and CRC-32 when the checkpoint was taken (0: none).
+  std::uint64_t counts_bytes = 0;
+  std::uint32_t counts_crc32 = 0;
   std::uint64_t frame_count = 0;
   std::vector<std::pair<double, std::string>> pvd;
 };
@@ -44,9 +52,6 @@ class CheckpointVersionError : public IoError {
  public:
   using IoError::IoError;
 };
-
-/// CRC-32 (IEEE, as zlib's crc32) of `data`.
-std::uint32_t crc32(const std::string& data);
 
 /// The bytes of a checkpoint file; `format_version` is for tests of old versions.
 std::string encode_checkpoint(const Checkpoint& cp, std::uint32_t format_version = kCheckpointFormatVersion);

@@ -1,8 +1,16 @@
 #include "io/counts_writer.h"
 
-#include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "core/atomic_file.h"
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "core/crc32.h"
+#include "core/error.h"
 #include "io/csv.h"
 
 namespace spinesim {
@@ -143,32 +151,126 @@ void CountColumns::values(double time_s, const Simulator& sim, std::vector<doubl
   }
 }
 
-CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text)
+namespace {
+
+std::string header_row(const CountColumns& columns) {
+  std::string row = "time_s";
+  for (const auto& c : columns.names()) row += "," + csv_cell(c);
+  return row + "\n";
+}
+
+std::string describe_errno(int err) {
+  return std::strerror(err);
+}
+
+}  // namespace
+
+CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
     : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
-  text_ = "time_s";
-  for (const auto& c : columns_.names()) text_ += "," + csv_cell(c);
-  text_ += "\n";
-  if (resume_text != nullptr) text_ = *resume_text;
+  open_for_append(true);
+  pending_ = header_row(columns_);
   flush();
+}
+
+CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const std::string& text_so_far)
+    : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
+  open_for_append(true);
+  pending_ = text_so_far;
+  flush();
+}
+
+CountsWriter::CountsWriter(const Model& model, std::filesystem::path file, const CountsPrefix& prefix)
+    : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
+  const std::string restore =
+      "; restore the counts.csv of that run, or start the run again with --overwrite (its other outputs are "
+      "untouched until then)";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(file_, ec)))
+    throw IoError(file_.string() +
+                  " is missing or not a regular file, but the checkpoint continues the run that wrote it" + restore);
+  open_for_append(false);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw IoError("cannot read " + file_.string() + ": " + describe_errno(errno));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < prefix.bytes)
+    throw IoError(file_.string() + " has " + std::to_string(size) + " bytes, fewer than the " +
+                  std::to_string(prefix.bytes) + " the checkpoint saw: it was cut or replaced after the checkpoint" +
+                  restore);
+  // The checkpoint's rows must still be there, unchanged: the resumed run appends to them.
+  std::uint32_t crc = 0;
+  std::string block(1 << 16, '\0');
+  for (std::uint64_t done = 0; done < prefix.bytes;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), prefix.bytes - done));
+    const ssize_t got = ::pread(fd_, block.data(), want, static_cast<off_t>(done));
+    if (got <= 0) throw IoError("cannot read " + file_.string() + ": " + describe_errno(got < 0 ? errno : EIO));
+    crc = crc32_extend(crc, std::string_view(block.data(), static_cast<std::size_t>(got)));
+    done += static_cast<std::uint64_t>(got);
+  }
+  if (crc != prefix.crc32)
+    throw IoError(file_.string() + " was changed after the checkpoint: its first " + std::to_string(prefix.bytes) +
+                  " bytes are not the rows the checkpoint saw" + restore);
+  // Rows after the checkpoint come again, identically, from the resumed run.
+  if (size > prefix.bytes && ::ftruncate(fd_, static_cast<off_t>(prefix.bytes)) != 0)
+    throw IoError("cannot cut " + file_.string() + " back to the checkpoint: " + describe_errno(errno));
+  on_disk_ = prefix;
+}
+
+CountsWriter::~CountsWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void CountsWriter::open_for_append(bool fresh) {
+  if (fresh) {
+    // Like the rename of an atomic write: whatever had the name (a file, a link) is
+    // replaced, never written through.
+    if (::unlink(file_.c_str()) != 0 && errno != ENOENT)
+      throw IoError("cannot replace " + file_.string() + ": " + describe_errno(errno));
+    fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  } else {
+    fd_ = ::open(file_.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd_ < 0) throw IoError("cannot write " + file_.string() + ": " + describe_errno(errno));
 }
 
 void CountsWriter::observe(double time_s, const Simulator& sim) {
   columns_.values(time_s, sim, row_);
-  text_ += format_time(time_s);
+  pending_ += format_time(time_s);
   for (std::size_t k = 0; k < row_.size(); ++k) {
     // Counts as integers; physical quantities with 9 significant digits, like time.
     if (columns_.is_integer(k))
-      text_ += "," + std::to_string(static_cast<long long>(row_[k]));
+      pending_ += "," + std::to_string(static_cast<long long>(row_[k]));
     else
-      text_ += "," + format_time(row_[k]);
+      pending_ += "," + format_time(row_[k]);
   }
-  text_ += "\n";
+  pending_ += "\n";
   const auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - last_flush_).count() > 5.0 || time_s >= model_.t_end_s) flush();
 }
 
+void CountsWriter::append_now(const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(on_disk_.bytes + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      // Cut a partly written row back off: the file keeps ending with a whole row.
+      [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(on_disk_.bytes));
+      throw IoError("cannot write " + file_.string() + ": " + describe_errno(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 void CountsWriter::flush() {
-  atomic_write(file_, text_);
+  if (!pending_.empty()) {
+    append_now(pending_);
+    on_disk_.crc32 = crc32_extend(on_disk_.crc32, pending_);
+    on_disk_.bytes += pending_.size();
+    pending_.clear();
+  }
+  if (::fsync(fd_) != 0) throw IoError("cannot flush " + file_.string() + " to disk: " + describe_errno(errno));
   last_flush_ = std::chrono::steady_clock::now();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -48,24 +49,50 @@ class CountColumns {
   std::vector<std::string> names_;
 };
 
+/// How much of counts.csv a checkpoint saw: its length and the CRC-32 of those bytes.
+/// A resume checks the file against it and continues from there.
+struct CountsPrefix {
+  std::uint64_t bytes = 0;
+  std::uint32_t crc32 = 0;
+};
+
+/// Appends counts.csv rows as they come (a run of many rows costs linear time: the file
+/// is never rewritten). Rows reach the disk (fsync) every few seconds of wall time, at
+/// t_end and on flush(); a write that fails is cut back, so the file always ends with a
+/// whole row.
 class CountsWriter final : public Observer {
  public:
-  /// `file` is (re)written atomically; the previous content stays valid until then.
-  /// With `resume_text`, continues a run whose counts.csv text so far it is.
-  CountsWriter(const Model& model, std::filesystem::path file, const std::string* resume_text = nullptr);
+  /// Starts `file` afresh with the header row.
+  CountsWriter(const Model& model, std::filesystem::path file);
+  /// Continues the run whose checkpoint saw `prefix` of `file`: the file must still begin
+  /// with those bytes (else IoError saying what changed); rows written after the
+  /// checkpoint are cut, since the resumed run writes them again.
+  CountsWriter(const Model& model, std::filesystem::path file, const CountsPrefix& prefix);
+  /// Continues a run from the whole counts.csv text so far (checkpoints of format 2
+  /// carried it): `file` is rewritten with it.
+  CountsWriter(const Model& model, std::filesystem::path file, const std::string& text_so_far);
+  ~CountsWriter() override;
+  CountsWriter(const CountsWriter&) = delete;
+  CountsWriter& operator=(const CountsWriter&) = delete;
+
   void observe(double time_s, const Simulator& sim) override;
-  /// Writes everything so far to disk (also done every few seconds of wall time).
+  /// Writes the rows not yet on disk and syncs the file. Throws IoError naming the file.
   void flush();
   const std::vector<std::string>& columns() const { return columns_.names(); }
-  /// The whole counts.csv text so far (for checkpoints).
-  const std::string& text() const { return text_; }
+  /// What is on disk after the last flush() (for checkpoints).
+  CountsPrefix on_disk() const { return on_disk_; }
 
  private:
+  void open_for_append(bool fresh);
+  void append_now(const std::string& bytes);
+
   const Model& model_;
   std::filesystem::path file_;
   CountColumns columns_;
   std::vector<double> row_;
-  std::string text_;
+  std::string pending_;  ///< formatted rows not yet written
+  int fd_ = -1;
+  CountsPrefix on_disk_;
   std::chrono::steady_clock::time_point last_flush_;
 };
 

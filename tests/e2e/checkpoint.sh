@@ -92,8 +92,32 @@ same ref_det det_corrupt "truncated newest checkpoint skipped, resumed from the 
 SPINESIM_TEST_CRASH_IN_CHECKPOINT=2 det --out det_version --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
 printf '\x08\x07' | dd of=det_version/checkpoint.1.pb bs=1 seek=0 conv=notrunc 2>/dev/null
 "$B" resume det_version >/dev/null 2>resume.err && fail "a checkpoint of version 7 was accepted"
-grep -q "format version 7, but this spinesim reads version 2" resume.err || { cat resume.err; fail "version message"; }
+grep -q "format version 7, but this spinesim reads versions 2 to 3" resume.err || { cat resume.err; fail "version message"; }
 echo "ok: checkpoint of format version 7 refused: $(cat resume.err)"
+
+# counts.csv is appended; a checkpoint records its length and CRC-32 (format 3).
+#  a. Rows after the checkpoint (here: a stray line) are cut and written again: identical.
+SPINESIM_TEST_CRASH_IN_CHECKPOINT=3 det --out det_tail --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
+echo "9.99,stray row written after the checkpoint" >>det_tail/counts.csv
+"$B" resume det_tail >/dev/null 2>resume.err || { cat resume.err; fail "resume with rows after the checkpoint"; }
+same ref_det det_tail "counts.csv rows after the checkpoint cut and written again"
+#  b. Rows the checkpoint saw that were changed, cut or deleted: refused, naming the file,
+#     and counts.csv (and every other output but the dead run's lock and temp files) left as it was.
+for how in edit cut delete; do
+  d=det_counts_$how
+  SPINESIM_TEST_CRASH_IN_CHECKPOINT=3 det --out $d --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
+  case $how in
+    edit) sed -i '2s/^0,/0.0,/' $d/counts.csv ;;
+    cut) truncate -s 40 $d/counts.csv ;;
+    delete) rm $d/counts.csv ;;
+  esac
+  before=$(cd $d && find . -type f ! -name '.*' -exec md5sum {} + | sort)
+  "$B" resume $d >/dev/null 2>resume.err && fail "counts.csv $how after the checkpoint: resume accepted it"
+  grep -q "$d/counts.csv" resume.err || { cat resume.err; fail "counts.csv $how: the message does not name the file"; }
+  after=$(cd $d && find . -type f ! -name '.*' -exec md5sum {} + | sort)
+  [ "$before" = "$after" ] || fail "counts.csv $how: a refused resume changed the run directory"
+  echo "ok: counts.csv $how after the checkpoint refused: $(head -c 160 resume.err)..."
+done
 
 # A checkpoint without its wall-time sidecar (written by an older spinesim, or deleted):
 # resumed all the same; run.json says the earlier parts' wall time is unknown.
