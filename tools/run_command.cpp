@@ -87,7 +87,10 @@ written by `run --checkpoint-every T` or when a run or resume is stopped by SIGI
 SIGTERM). A truncated or corrupt checkpoint is detected by its checksum and skipped in
 favour of the one before it. counts.csv and frames come out byte-identical to an
 uninterrupted run, for any --threads. The scene, seed and checkpoint interval are
-those of the original run (the checkpoint holds the resolved scene).
+those of the original run (the checkpoint holds the resolved scene). counts.csv must
+still begin with the rows the checkpoint saw (its length and CRC-32 are in the
+checkpoint); a counts.csv changed, cut or deleted since is refused, changing nothing.
+A finished run (run.json and no checkpoint) is left as it is, with exit status 0.
 
 A run started with --overwrite --out NAME is written to NAME.partial beside NAME;
 `spinesim resume NAME.partial` finishes it and replaces the NAME beside it, from any
@@ -342,12 +345,7 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
   atomic_write(out / "scene.resolved.pbtxt", loaded.resolved_text);
   write_mesh_vtp(model.geometry, out / "mesh.vtp");
 
-  std::unique_ptr<Stepper> stepper;
-  if (plan.threads == 1)
-    stepper = std::make_unique<SerialStepper>();
-  else
-    stepper = make_tbb_stepper(plan.threads);
-  Simulator sim(model, std::move(stepper));
+  Simulator sim(model, make_stepper(plan.threads));
   const fs::path counts_file = out / "counts.csv";
   std::unique_ptr<CountsWriter> counts_writer;
   if (!plan.resume)
@@ -637,6 +635,13 @@ int resume_command(int argc, char** argv) {
     if (fs::is_directory(beside)) final_lock = lock_output_dir(beside, cmd);
   }
   DirLock lock = lock_output_dir(dir, cmd);
+  // run.json is written last, only when a run reaches t_end, and a finished run leaves no
+  // checkpoint: resuming it is a no-op, not a failure (scripts may resume every directory).
+  if (list_checkpoints(dir).empty() && fs::is_regular_file(dir / "run.json")) {
+    std::cerr << "spinesim: " << dir.string() << " holds a finished run (" << (dir / "run.json").string()
+              << "); nothing to resume\n";
+    return kExitOk;
+  }
   fs::path file;
   std::vector<std::string> skipped;
   Checkpoint cp;

@@ -95,6 +95,13 @@ printf '\x08\x07' | dd of=det_version/checkpoint.1.pb bs=1 seek=0 conv=notrunc 2
 grep -q "format version 7, but this spinesim reads versions 2 to 3" resume.err || { cat resume.err; fail "version message"; }
 echo "ok: checkpoint of format version 7 refused: $(cat resume.err)"
 
+# A finished run: resume leaves it as it is and exits 0 (not an output failure).
+before=$(cd ref_det && find . -type f -exec md5sum {} + | sort)
+"$B" resume ref_det >/dev/null 2>resume.err || { cat resume.err; fail "resume of a finished run: exit $?"; }
+grep -q "holds a finished run" resume.err || { cat resume.err; fail "resume of a finished run: no message"; }
+[ "$before" = "$(cd ref_det && find . -type f -exec md5sum {} + | sort)" ] || fail "resume changed a finished run"
+echo "ok: resume of a finished run: $(cat resume.err)"
+
 # counts.csv is appended; a checkpoint records its length and CRC-32 (format 3).
 #  a. Rows after the checkpoint (here: a stray line) are cut and written again: identical.
 SPINESIM_TEST_CRASH_IN_CHECKPOINT=3 det --out det_tail --threads 1 --checkpoint-every 3e-5 >/dev/null 2>&1
