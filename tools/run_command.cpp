@@ -24,6 +24,7 @@
 #include "engine/simulator.h"
 #include "io/checkpoint.h"
 #include "io/counts_writer.h"
+#include "io/footprint.h"
 #include "io/run_info.h"
 #include "io/scene_loader.h"
 #include "tools/cli_args.h"
@@ -409,6 +410,17 @@ int execute_run(const LoadedScene& loaded, const RunPlan& plan) {
     } catch (const std::invalid_argument& e) {
       throw IoError(plan.resume_file.string() + ": " + e.what() + " (was the checkpoint written for another scene?)");
     }
+  }
+  if (!plan.resume) {
+    const RunFootprint need =
+        estimate_footprint(model, counts.columns().size(), sim.world().molecule_count(), plan.checkpoint_every_s > 0);
+    std::error_code ec;
+    const fs::space_info disk = fs::space(out, ec);
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    const std::uint64_t memory = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * page : 0;
+    if (!ec)
+      for (const std::string& w : footprint_warnings(need, disk.available, memory))
+        std::cerr << "spinesim: warning: " << w << "\n";
   }
   const bool tty = ::isatty(STDERR_FILENO);
   if (plan.resume)  // also when quiet: which checkpoint was used matters

@@ -340,7 +340,8 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
       throw ResourceLimitError(what + " at t = " + std::to_string(time_s_) +
                                " s; the scene makes more molecules than the limit (a release, production or "
                                "reaction that grows without bound?): check its rates, or raise "
-                               "simulation.max_molecules if the memory allows (about 41 bytes per molecule)");
+                               "simulation.max_molecules if the memory allows (about " +
+                               std::to_string(static_cast<int>(kBytesPerMoleculeInMemory)) + " bytes per molecule)");
     }
     // A pause (advance's limits) also waits at a clean point, before the next action
     // that would pass the limit, and changes nothing: continuing gives the same run.

@@ -90,6 +90,10 @@ struct MembraneMolecules {
   SurfacePoint point(std::size_t i) const { return {triangle[i], u[i], v[i]}; }
 };
 
+/// Memory per molecule in World's arrays and the spatial grid, as `spinesim bench
+/// diffusion` measures it (bytes_per_molecule): the figure for budgets and estimates.
+inline constexpr double kBytesPerMoleculeInMemory = 41;
+
 struct World {
   VolumeMolecules volume;
   MembraneMolecules membrane;
