@@ -9,9 +9,9 @@
 // with the serial reference stepper; statistics are computed after all replicates
 // have finished by reading them in replicate order, so they do not depend on the
 // thread count, the number of ranks or on interruptions.
+#include <fcntl.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <fcntl.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
@@ -266,8 +266,8 @@ struct Failure {
 };
 
 /// Runs tasks[i] for every i handed out by `next` (an atomic counter) on T threads.
-void run_local(const Job& job, const std::vector<Task>& tasks, int threads,
-               std::atomic<std::uint64_t>& next, Progress& progress, Failure& failure) {
+void run_local(const Job& job, const std::vector<Task>& tasks, int threads, std::atomic<std::uint64_t>& next,
+               Progress& progress, Failure& failure) {
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for(
@@ -569,8 +569,8 @@ constexpr std::uint64_t kNoMoreWork = ~std::uint64_t{0};
 
 /// Rank 0: its own T threads take tasks from `next` while this thread answers the
 /// other ranks' requests from the same counter, until every rank has said goodbye.
-void mpi_serve(int size, const Job& job, const std::vector<Task>& tasks,
-               int threads, Progress& progress, Failure& failure) {
+void mpi_serve(int size, const Job& job, const std::vector<Task>& tasks, int threads, Progress& progress,
+               Failure& failure) {
   std::atomic<std::uint64_t> next{0};
   std::thread local([&] {
     try {
@@ -927,8 +927,7 @@ int ensemble_command(int argc, char** argv) {
     std::cerr << "spinesim ensemble: no X display, so no plots; run under xvfb-run -a (statistics are written)\n";
   if (plots && display)
     for (std::size_t p = 0; p < points.size(); ++p)
-      if (!agg.stats[p].times().empty())
-        plot_point(out, file, p, agg.stats[p], agg.first[p], plot_columns, hist_times);
+      if (!agg.stats[p].times().empty()) plot_point(out, file, p, agg.stats[p], agg.first[p], plot_columns, hist_times);
   const bool csv = args.has("csv");
   if (csv) export_csv(file, out, true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -964,9 +963,13 @@ int export_csv_command(int argc, char** argv) {
   const fs::path given = args.positional()[0];
   const fs::path file = fs::is_directory(given) ? given / kFileName : given;
   if (!fs::exists(file))
-    throw UsageError(file.string() + " does not exist; ENSEMBLE is the --out DIR of a finished `spinesim ensemble` "
-                                     "or its " + kFileName);
-  const fs::path out = args.has("out") ? fs::path(*args.get("out")) : file.parent_path().empty() ? "." : file.parent_path();
+    throw UsageError(file.string() +
+                     " does not exist; ENSEMBLE is the --out DIR of a finished `spinesim ensemble` "
+                     "or its " +
+                     kFileName);
+  const fs::path out = args.has("out")              ? fs::path(*args.get("out"))
+                       : file.parent_path().empty() ? "."
+                                                    : file.parent_path();
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec || !fs::is_directory(out)) throw IoError("cannot create " + out.string() + ": " + ec.message());

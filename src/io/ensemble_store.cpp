@@ -321,7 +321,8 @@ EnsembleFileWriter::EnsembleFileWriter(const fs::path& file, const EnsembleLayou
   const std::string replicate_coords = point_coords.empty() ? "seed" : "seed " + point_coords;
   // Per replicate: the time series, compressed (counts change rarely between output
   // times), chunked by blocks of replicates of ~64 KiB.
-  const std::size_t chunk_r = std::clamp<std::size_t>(65536 / (8 * std::max<std::size_t>(T, 1)), 1, std::max<std::size_t>(R, 1));
+  const std::size_t chunk_r =
+      std::clamp<std::size_t>(65536 / (8 * std::max<std::size_t>(T, 1)), 1, std::max<std::size_t>(R, 1));
   for (std::size_t c = 0; c < C; ++c) {
     const int id = def(variable_name("", l.columns[c]), NC_DOUBLE, {point_dim, rep_dim, time_dim}, l.units[c],
                        l.columns[c] + " of each replicate at each output time");
@@ -447,9 +448,8 @@ void EnsembleFileWriter::put_stats(std::uint64_t point, const EnsembleStats& sta
     for (std::size_t c = 0; c < C; ++c) {
       const RunningStats& s = stats.at(t, c);
       n[t * C + c] = s.n();
-      const double v[] = {s.mean(),        s.sd(),          s.sem(),         s.cv(),
-                          s.fano(),        s.min(),         s.quantile(0),   s.quantile(1),
-                          s.quantile(2),   s.quantile(3),   s.quantile(4),   s.max()};
+      const double v[] = {s.mean(),      s.sd(),        s.sem(),       s.cv(),        s.fano(),      s.min(),
+                          s.quantile(0), s.quantile(1), s.quantile(2), s.quantile(3), s.quantile(4), s.max()};
       for (std::size_t k = 0; k < std::size(kStatNames); ++k) values[k][t * C + c] = v[k];
     }
   const std::size_t start[3] = {point, 0, 0}, count[3] = {1, T, C};

@@ -32,9 +32,9 @@ namespace spinesim {
 struct ReplicateRecord {
   std::uint64_t point = 0, replicate = 0, seed = 0;
   std::uint64_t brownian_steps = 0, events = 0, reactions = 0;
-  std::uint64_t columns = 0;     ///< values per output time
-  std::vector<double> times;     ///< output times, s
-  std::vector<double> values;    ///< [time * columns + column]
+  std::uint64_t columns = 0;   ///< values per output time
+  std::vector<double> times;   ///< output times, s
+  std::vector<double> values;  ///< [time * columns + column]
   /// The record as a counts table with these column names.
   CountsTable table(const std::vector<std::string>& names) const;
 };
