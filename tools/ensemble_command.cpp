@@ -337,10 +337,12 @@ std::vector<fs::path> journals(const fs::path& out) {
 }
 
 /// Where each finished replicate is: a journal record, else a previous ensemble.nc
-/// (an ensemble extended with more replicates).
+/// (an ensemble extended with more replicates), else the two files per replicate of
+/// spinesim before ensemble.nc (replicates/pPPPP/rNNNNNN.csv and .meta: an ensemble
+/// interrupted under an older version resumes without rerunning them).
 class ReplicateSources {
  public:
-  explicit ReplicateSources(const fs::path& out) {
+  ReplicateSources(const fs::path& out, std::vector<std::string> columns) : out_(out), columns_(std::move(columns)) {
     for (const auto& j : journals(out)) {
       const JournalIndex index = scan_journal(j);
       for (const auto& [key, offset] : index.offsets) where_.emplace(key, std::make_pair(j, offset));
@@ -348,16 +350,44 @@ class ReplicateSources {
     if (fs::exists(out / kFileName)) previous_.emplace(out / kFileName);
   }
   std::uint64_t previous_replicates() const { return previous_ ? previous_->layout().replicates : 0; }
-  bool has(std::uint64_t p, std::uint64_t r) const { return r < previous_replicates() || where_.count({p, r}) > 0; }
+  bool has(std::uint64_t p, std::uint64_t r) const {
+    return r < previous_replicates() || where_.count({p, r}) > 0 ||
+           (fs::exists(legacy(p, r, ".csv")) && fs::exists(legacy(p, r, ".meta")));
+  }
   ReplicateRecord get(std::uint64_t p, std::uint64_t r) const {
     const auto it = where_.find({p, r});
     if (it != where_.end()) return read_journal_record(it->second.first, it->second.second);
     if (r < previous_replicates()) return previous_->replicate(p, r);
+    if (fs::exists(legacy(p, r, ".csv")) && fs::exists(legacy(p, r, ".meta"))) return read_legacy(p, r);
     throw IoError("replicate " + std::to_string(r) + " of point " + std::to_string(p) +
                   " is in no journal: was a journal removed while the ensemble ran?");
   }
 
  private:
+  fs::path legacy(std::uint64_t p, std::uint64_t r, const char* ext) const {
+    return out_ / "replicates" / point_name(p) / (replicate_name(r) + ext);
+  }
+  ReplicateRecord read_legacy(std::uint64_t p, std::uint64_t r) const {
+    const fs::path csv = legacy(p, r, ".csv"), meta = legacy(p, r, ".meta");
+    const CountsTable t = parse_counts_csv(read_file(csv), csv.string());
+    const auto lines = split(read_file(meta), '\n');
+    const auto cells = split(lines.size() > 1 ? lines[1] : "", ',');
+    if (t.columns != columns_ || cells.size() != 4)
+      throw IoError(csv.string() +
+                    " (or its .meta) does not hold a replicate of this ensemble's columns; "
+                    "rerun with --overwrite to start again");
+    ReplicateRecord rec;
+    rec.point = p;
+    rec.replicate = r;
+    std::uint64_t* fields[4] = {&rec.seed, &rec.brownian_steps, &rec.events, &rec.reactions};
+    for (int k = 0; k < 4; ++k) *fields[k] = std::strtoull(cells[static_cast<std::size_t>(k)].c_str(), nullptr, 10);
+    rec.columns = t.columns.size();
+    rec.times = t.times;
+    for (const auto& row : t.rows) rec.values.insert(rec.values.end(), row.begin(), row.end());
+    return rec;
+  }
+  fs::path out_;
+  std::vector<std::string> columns_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::pair<fs::path, std::uint64_t>> where_;
   std::optional<EnsembleFileReader> previous_;
 };
@@ -864,7 +894,7 @@ int ensemble_command(int argc, char** argv) {
         if (const std::uint64_t cut = trim_journal(j); cut > 0 && !quiet)
           std::cerr << "spinesim: " << j.string() << ": dropped " << cut
                     << " bytes of a replicate that was being written when the ensemble stopped\n";
-      const ReplicateSources done(out);
+      const ReplicateSources done(out, layout.columns);
       if (done.previous_replicates() > replicates)
         throw UsageError(out.string() + " holds " + std::to_string(done.previous_replicates()) +
                          " replicates per point; pass --replicates " + std::to_string(done.previous_replicates()) +
@@ -919,8 +949,11 @@ int ensemble_command(int argc, char** argv) {
   if (!root) return kExitOk;
 
   // Every replicate is in a journal (or the previous file): one file replaces them.
-  const Aggregate agg = write_ensemble_file(out, layout, ReplicateSources(out));
+  const Aggregate agg = write_ensemble_file(out, layout, ReplicateSources(out, layout.columns));
   for (const auto& j : journals(out)) fs::remove(j);
+  if (!quiet && fs::exists(out / "replicates" / point_name(0) / (replicate_name(0) + ".meta")))
+    std::cerr << "spinesim: the replicates/ of an earlier spinesim are now in " << kFileName << " too; remove "
+              << (out / "replicates").string() << " to keep one file\n";
   const EnsembleFileReader file(out / kFileName);
   const bool display = std::getenv("DISPLAY") != nullptr;
   if (plots && !display)

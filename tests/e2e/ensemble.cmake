@@ -21,8 +21,12 @@ function(ensemble out)
   endif()
 endfunction()
 
-function(same a b what)
-  foreach(f stats.csv summary.csv)
+function(same a b what)  # [FILES...], default stats.csv and summary.csv
+  set(files ${ARGN})
+  if(NOT files)
+    set(files stats.csv summary.csv)
+  endif()
+  foreach(f ${files})
     execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/${a}/${f}" "${WORK_DIR}/${b}/${f}"
                     RESULT_VARIABLE diff)
     if(NOT diff EQUAL 0)
@@ -46,13 +50,7 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "export-csv failed (${rc}): ${err}")
 endif()
 same(t1 t2 "--threads 1 (--csv) vs 2 (export-csv)")
-foreach(f points.csv replicates/p0001/r000059.csv replicates/p0000/scene.resolved.pbtxt)
-  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/t1/${f}" "${WORK_DIR}/t2/${f}"
-                  RESULT_VARIABLE diff)
-  if(NOT diff EQUAL 0)
-    message(FATAL_ERROR "${f} differs between --csv and export-csv")
-  endif()
-endforeach()
+same(t1 t2 "--csv vs export-csv" points.csv replicates/p0001/r000059.csv replicates/p0000/scene.resolved.pbtxt)
 file(STRINGS "${WORK_DIR}/t1/stats.csv" rows)
 list(LENGTH rows nrows)
 # header + 2 points x 11 times x 2 columns (A@box, A@extracellular)
@@ -140,6 +138,37 @@ if(NOT rc EQUAL 2 OR NOT err MATCHES "holds 40 replicates per point")
   message(FATAL_ERROR "--replicates 10 into an ensemble of 40 should be refused (exit 2), got ${rc}: ${err}")
 endif()
 message(STATUS "extended 15 -> 40 replicates: statistics identical; fewer refused")
+
+# 3c. A directory of an earlier spinesim (two files per replicate: rNNNNNN.csv and
+# rNNNNNN.meta) resumes: a CSV with its .meta is a finished replicate. Made from t1's
+# CSV export and its summary.csv (point, sweep value, replicate, seed, cost...),
+# with the .meta of replicates 0-39 only, as if killed there.
+file(COPY "${WORK_DIR}/t1/" DESTINATION "${WORK_DIR}/legacy")
+file(REMOVE "${WORK_DIR}/legacy/ensemble.nc" "${WORK_DIR}/legacy/stats.csv" "${WORK_DIR}/legacy/summary.csv")
+file(STRINGS "${WORK_DIR}/t1/summary.csv" lines)
+list(REMOVE_AT lines 0)
+foreach(line ${lines})
+  string(REPLACE "," ";" cells "${line}")
+  list(SUBLIST cells 0 7 head)
+  list(POP_FRONT head p value r seed steps events reactions)
+  if(r LESS 40)
+    set(pp "000${p}")  # points 0 and 1
+    set(rr "000000${r}")
+    string(LENGTH "${rr}" len)
+    math(EXPR start "${len} - 6")
+    string(SUBSTRING "${rr}" ${start} 6 rr)
+    file(WRITE "${WORK_DIR}/legacy/replicates/p${pp}/r${rr}.meta"
+         "seed,brownian_steps,events,reactions\n${seed},${steps},${events},${reactions}\n")
+  endif()
+endforeach()
+execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/legacy" --no-plots --csv --replicates 60
+                  --threads 2 --seed 3 ${sweep}
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "80 already done, 40 to run")
+  message(FATAL_ERROR "resuming an ensemble of the two-files-per-replicate layout (${rc}): ${err}")
+endif()
+same(t1 legacy "resumed from the earlier layout vs one run")
+message(STATUS "an ensemble directory of the earlier layout resumed (80 already done, 40 to run)")
 
 # 4. Invalid sweeps fail with exit 2 before running (no output directory made).
 foreach(bad "production[0].rate=1" "production[3].rate_per_s=1" "production[0].rate_per_s=fast"
