@@ -127,6 +127,9 @@ directory): stats.csv, summary.csv, points.csv and, unless --no-replicates,
 replicates/pPPPP/rNNNNNN.csv (each replicate's counts.csv) with
 replicates/pPPPP/scene.resolved.pbtxt: the files `spinesim ensemble` wrote before it
 kept one file, byte for byte.
+
+Example:
+  spinesim export-csv runs/ens --no-replicates     # runs/ens/stats.csv, summary.csv, points.csv
 )";
 
 constexpr const char* kFileName = "ensemble.nc";
