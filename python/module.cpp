@@ -126,6 +126,13 @@ PYBIND11_MODULE(_spinesim, m) {
              for (std::size_t k = 0; k < columns.names().size(); ++k) flags.push_back(columns.is_integer(k));
              return flags;
            })
+      .def("count_units",
+           [](const Run& r) {
+             spinesim::CountColumns columns(r.model());
+             std::vector<std::string> units;
+             for (std::size_t k = 0; k < columns.names().size(); ++k) units.emplace_back(columns.unit(k));
+             return units;
+           })
       .def("positions",
            [](const Run& r) {
              const auto& v = r.simulator().world().volume;

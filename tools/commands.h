@@ -21,6 +21,7 @@ int render_command(int argc, char** argv);
 int movie_command(int argc, char** argv);
 int plot_command(int argc, char** argv);
 int ensemble_command(int argc, char** argv);
+int export_csv_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 
 }  // namespace spinesim::cli

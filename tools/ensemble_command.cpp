@@ -1,13 +1,15 @@
 // `spinesim ensemble`: N replicates of a scene, optionally at every point of a
-// parameter sweep, run with oneTBB on one machine or over MPI ranks; per-replicate
-// counts written atomically as each finishes (so a rerun resumes), then streaming
-// statistics, a per-replicate summary and PNG plots.
+// parameter sweep, run with oneTBB on one machine or over MPI ranks; each finished
+// replicate is appended to a journal and synced (so a rerun resumes), then one
+// NetCDF-4 file holds every replicate's counts, per-replicate summaries, statistics,
+// resolved scenes and seeds (io/ensemble_store.h); CSV tables and PNG plots on request.
 //
 // Reproducibility: replicate r of base seed S runs with seed replicate_seed(S, r)
 // (src/io/ensemble_stats.h), the same at every sweep point (common random numbers),
 // with the serial reference stepper; statistics are computed after all replicates
-// have finished by reading their files in replicate order, so stats.csv does not
-// depend on the thread count, the number of ranks or on interruptions.
+// have finished by reading them in replicate order, so they do not depend on the
+// thread count, the number of ranks or on interruptions.
+#include <fcntl.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -25,8 +27,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,12 +40,13 @@
 #include <mpi.h>
 #endif
 
+#include "api/run.h"
 #include "core/atomic_file.h"
 #include "core/dir_lock.h"
 #include "core/error.h"
-#include "engine/simulator.h"
 #include "io/counts_writer.h"
 #include "io/ensemble_stats.h"
+#include "io/ensemble_store.h"
 #include "io/run_info.h"
 #include "io/scene_loader.h"
 #include "io/sweep.h"
@@ -57,27 +62,36 @@ namespace {
 
 const char* kHelp =
     R"(usage: spinesim ensemble SCENE --replicates N --out DIR [--threads T] [--seed S]
-                         [--sweep FIELD=v1,v2,...]... [--t-end T] [--plot-columns C1,C2,...]
+                         [--sweep FIELD=v1,v2,...]... [--t-end T] [--csv] [--plot-columns C1,C2,...]
                          [--hist-times t1,t2,...] [--no-plots] [--overwrite] [--quiet]
 
 Runs N replicates of SCENE (each single-threaded, with the serial reference stepper)
 in parallel, at every point of the sweep, and writes into DIR:
-  replicates/pPPPP/rNNNNNN.csv  counts.csv of each replicate (written when it finishes)
-  summary.csv            one row per replicate: point, sweep values, replicate, seed,
-                         Brownian steps, events, and per column its final value, peak,
-                         time of peak (s) and time integral (column·s, trapezoid rule)
-  stats.csv              per point, output time and counts column: n, mean, sd, sem,
-                         cv, fano, min, q05, q25, median, q75, q95, max
-  points.csv             the sweep points
+  ensemble.nc            one NetCDF-4 file (HDF5; opens in xarray, netCDF4, h5py):
+                         every replicate's counts over time, per-replicate summaries
+                         (final value, peak, time of peak, time integral; Brownian
+                         steps, events, reactions), the statistics below, the seeds,
+                         the sweep and the resolved scene of every point; units as
+                         attributes. Layout: docs/outputs.md
   plots/pPPPP_COLUMN.png       mean ± SD over time with 5 replicates drawn
   plots/pPPPP_COLUMN_hist.png  histograms at the --hist-times
   ensemble.json          command line, seeds, replicates, wall time
+With --csv, also the CSV tables (`spinesim export-csv DIR` writes them later):
+  stats.csv              per point, output time and counts column: n, mean, sd, sem,
+                         cv, fano, min, q05, q25, median, q75, q95, max
+  summary.csv            one row per replicate: point, sweep values, replicate, seed,
+                         Brownian steps, events, reactions, and per column its final
+                         value, peak, time of peak (s) and time integral (column·s)
+  points.csv             the sweep points
+  replicates/pPPPP/rNNNNNN.csv  counts.csv of each replicate
 
 Replicate r uses seed replicate_seed(S, r) (Philox4x32-10 of r keyed by S; see
 README), the same at every sweep point. Results do not depend on --threads or on the
-number of MPI ranks. Interrupted runs resume: rerun the same command and finished
-replicates are kept. Plots need an X display (xvfb-run -a). One writer per DIR: a
-second ensemble or run into DIR is refused while this one writes (DIR/.spinesim.lock).
+number of MPI ranks. Interrupted runs resume: each finished replicate is appended to
+DIR/replicates.RANK.journal and synced to disk; rerun the same command and finished
+replicates are kept (a larger --replicates extends a finished ensemble). Plots need
+an X display (xvfb-run -a). One writer per DIR: a second ensemble or run into DIR is
+refused while this one writes (DIR/.spinesim.lock).
 
 Options:
   --replicates N     replicates per sweep point (≥ 1)
@@ -88,6 +102,7 @@ Options:
                      a cartesian product, e.g. --sweep release[0].count=500,1000
                      --sweep simulation.dt_s=1e-6,2e-6
   --t-end T          end time in s, replaces simulation.t_end_s
+  --csv              also write the CSV tables and replicates/ (as `export-csv`)
   --plot-columns L   counts columns to plot (default: up to 4 that vary most)
   --hist-times L     output times (s) of the histograms (default: the middle and the end)
   --no-plots         no PNGs
@@ -95,21 +110,46 @@ Options:
   --quiet            no progress lines
 
 Under MPI (built with SPINESIM_WITH_MPI): mpirun -np R spinesim ensemble ... hands out
-replicates dynamically from rank 0; DIR must be on a file system all ranks share.
+replicates dynamically from rank 0; each rank appends to its own journal and rank 0
+writes ensemble.nc, so DIR must be on a file system all ranks share.
 
 Example:
   spinesim ensemble scenes/minis_quiet.pbtxt --replicates 100 --out runs/ens --threads 4 \
     --sweep release[0].count=1000,2000
 )";
 
+const char* kExportHelp =
+    R"(usage: spinesim export-csv ENSEMBLE [--out DIR] [--no-replicates]
+
+Writes the CSV tables of an ensemble from its one file: ENSEMBLE is an ensemble
+directory (its ensemble.nc) or the file itself. Into DIR (default: the ensemble's
+directory): stats.csv, summary.csv, points.csv and, unless --no-replicates,
+replicates/pPPPP/rNNNNNN.csv (each replicate's counts.csv) with
+replicates/pPPPP/scene.resolved.pbtxt: the files `spinesim ensemble` wrote before it
+kept one file, byte for byte.
+
+Example:
+  spinesim export-csv runs/ens --no-replicates     # runs/ens/stats.csv, summary.csv, points.csv
+)";
+
+constexpr const char* kFileName = "ensemble.nc";
+
 struct Point {
   std::vector<FieldAssignment> assign;
   LoadedScene scene;
-  fs::path dir;
 };
 
 struct Task {
   std::uint64_t point = 0, replicate = 0;
+};
+
+/// What every replicate needs: the points, the base seed, which columns are exact
+/// counts, and where finished replicates go.
+struct Job {
+  const std::vector<Point>& points;
+  std::uint64_t seed;
+  std::vector<bool> integer_columns;
+  ReplicateJournal& journal;
 };
 
 std::string replicate_name(std::uint64_t r) {
@@ -144,30 +184,32 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-/// Runs replicate `t` and commits it: rNNNNNN.meta (seed and cost), then the counts
-/// as rNNNNNN.csv by a rename, so rNNNNNN.csv exists only for a finished replicate.
-void run_replicate(const Point& point, std::uint64_t base_seed, const Task& t) {
-  Model model = point.scene.model;
-  model.seed = replicate_seed(base_seed, t.replicate);
-  const std::string name = replicate_name(t.replicate);
-  const fs::path part = point.dir / (name + ".csv.part");
-  SchedulerStats stats;
-  {
-    Simulator sim(model, std::make_unique<SerialStepper>());
-    CountsWriter counts(model, part);
-    sim.add_observer(&counts, model.counts_interval_s);
-    sim.run();
-    counts.flush();
-    stats = sim.stats();
+/// `value` as counts.csv writes it and reads back: the file and the CSV export then
+/// give the same statistics, to the last digit.
+double as_written(double value, bool integer) {
+  return integer ? value : std::strtod(format_count(value, false).c_str(), nullptr);
+}
+
+/// Runs replicate `t` and appends it to the journal: it counts as finished once the
+/// journal has it on disk.
+void run_replicate(const Job& job, const Task& t) {
+  LoadedScene scene = job.points[t.point].scene;
+  scene.model.seed = replicate_seed(job.seed, t.replicate);
+  ReplicateRecord rec;
+  rec.point = t.point;
+  rec.replicate = t.replicate;
+  rec.seed = scene.model.seed;
+  api::Run run = api::Run::from_loaded(std::move(scene), 1);
+  run.run_to_end();
+  rec.brownian_steps = run.stats().steps;
+  rec.events = run.stats().events;
+  rec.reactions = run.stats().reactions;
+  rec.columns = run.count_columns().size();
+  for (const auto& row : run.count_rows()) {
+    rec.times.push_back(as_written(row[0], false));
+    for (std::size_t c = 0; c < rec.columns; ++c) rec.values.push_back(as_written(row[c + 1], job.integer_columns[c]));
   }
-  char meta[256];
-  std::snprintf(meta, sizeof meta, "seed,brownian_steps,events,reactions\n%llu,%llu,%llu,%llu\n",
-                static_cast<unsigned long long>(model.seed), static_cast<unsigned long long>(stats.steps),
-                static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.reactions));
-  atomic_write(point.dir / (name + ".meta"), meta);
-  std::error_code ec;
-  fs::rename(part, point.dir / (name + ".csv"), ec);
-  if (ec) throw IoError("cannot rename " + part.string() + ": " + ec.message());
+  job.journal.append(rec);
 }
 
 /// Progress: a bar with ETA on a terminal, a line every 10 s otherwise.
@@ -227,8 +269,8 @@ struct Failure {
 };
 
 /// Runs tasks[i] for every i handed out by `next` (an atomic counter) on T threads.
-void run_local(const std::vector<Point>& points, std::uint64_t seed, const std::vector<Task>& tasks, int threads,
-               std::atomic<std::uint64_t>& next, Progress& progress, Failure& failure) {
+void run_local(const Job& job, const std::vector<Task>& tasks, int threads, std::atomic<std::uint64_t>& next,
+               Progress& progress, Failure& failure) {
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for(
@@ -239,7 +281,7 @@ void run_local(const std::vector<Point>& points, std::uint64_t seed, const std::
               const std::uint64_t i = next.fetch_add(1);
               if (i >= tasks.size()) break;
               try {
-                run_replicate(points[tasks[i].point], seed, tasks[i]);
+                run_replicate(job, tasks[i]);
                 progress.tick();
               } catch (...) {
                 failure.set(std::current_exception());
@@ -285,146 +327,263 @@ std::string file_safe(const std::string& s) {
   return o;
 }
 
-/// Reads every replicate of every point in order; writes stats.csv, summary.csv and plots.
-void aggregate(const fs::path& out, const std::vector<Point>& points, const std::vector<SweepAxis>& axes,
-               std::uint64_t replicates, bool plots, const std::vector<std::string>& plot_columns,
-               const std::vector<double>& hist_times_wanted) {
-  std::string stats_csv = "point";
-  for (const auto& a : axes) stats_csv += "," + a.path;
-  stats_csv += std::string(",") + EnsembleStats::kHeader + "\n";
-  std::string summary;
-  std::vector<std::string> summary_columns;
-  const bool display = std::getenv("DISPLAY") != nullptr;
-  if (plots && !display)
-    std::cerr << "spinesim ensemble: no X display, so no plots; run under xvfb-run -a (statistics are written)\n";
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    std::string prefix = std::to_string(p) + ",";
-    for (const auto& a : points[p].assign) prefix += a.value + ",";
-    EnsembleStats stats;
-    constexpr std::size_t kTrajectories = 5;
-    std::vector<CountsTable> first;  // the first few replicates, for the plots
-    for (std::uint64_t r = 0; r < replicates; ++r) {
-      const fs::path f = points[p].dir / (replicate_name(r) + ".csv");
-      CountsTable t = parse_counts_csv(read_file(f), f.string());
-      stats.add(t, f.string());
-      const auto meta = split(read_file(points[p].dir / (replicate_name(r) + ".meta")), '\n');
-      if (summary_columns.empty()) {
-        summary_columns = t.columns;
-        summary = "point";
-        for (const auto& a : axes) summary += "," + a.path;
-        summary += ",replicate," + (meta.size() > 1 ? meta[0] : std::string("seed"));
-        if (!t.columns.empty()) summary += "," + replicate_summary_header(t.columns);
-        summary += "\n";
-      } else if (summary_columns != t.columns) {
-        throw InputError(Diagnostic{"", 0, 0, "",
-                                    "sweep point " + std::to_string(p) +
-                                        " counts other columns than point 0; summary.csv needs one "
-                                        "column set (sweep numeric fields that keep the species)"});
+/// The journals in DIR: replicates.RANK.journal, one per process that ran replicates.
+std::vector<fs::path> journals(const fs::path& out) {
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("replicates.", 0) == 0 && n.size() > 8 && n.compare(n.size() - 8, 8, ".journal") == 0)
+      found.push_back(e.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+/// Where each finished replicate is: a journal record, else a previous ensemble.nc
+/// (an ensemble extended with more replicates), else the two files per replicate of
+/// spinesim before ensemble.nc (replicates/pPPPP/rNNNNNN.csv and .meta: an ensemble
+/// interrupted under an older version resumes without rerunning them).
+class ReplicateSources {
+ public:
+  ReplicateSources(const fs::path& out, std::vector<std::string> columns) : out_(out), columns_(std::move(columns)) {
+    for (const auto& j : journals(out)) {
+      const JournalIndex index = scan_journal(j);
+      for (const auto& [key, offset] : index.offsets) where_.emplace(key, std::make_pair(j, offset));
+    }
+    if (fs::exists(out / kFileName)) previous_.emplace(out / kFileName);
+  }
+  std::uint64_t previous_replicates() const { return previous_ ? previous_->layout().replicates : 0; }
+  bool has(std::uint64_t p, std::uint64_t r) const {
+    return r < previous_replicates() || where_.count({p, r}) > 0 ||
+           (fs::exists(legacy(p, r, ".csv")) && fs::exists(legacy(p, r, ".meta")));
+  }
+  ReplicateRecord get(std::uint64_t p, std::uint64_t r) const {
+    const auto it = where_.find({p, r});
+    if (it != where_.end()) return read_journal_record(it->second.first, it->second.second);
+    if (r < previous_replicates()) return previous_->replicate(p, r);
+    if (fs::exists(legacy(p, r, ".csv")) && fs::exists(legacy(p, r, ".meta"))) return read_legacy(p, r);
+    throw IoError("replicate " + std::to_string(r) + " of point " + std::to_string(p) +
+                  " is in no journal: was a journal removed while the ensemble ran?");
+  }
+
+ private:
+  fs::path legacy(std::uint64_t p, std::uint64_t r, const char* ext) const {
+    return out_ / "replicates" / point_name(p) / (replicate_name(r) + ext);
+  }
+  ReplicateRecord read_legacy(std::uint64_t p, std::uint64_t r) const {
+    const fs::path csv = legacy(p, r, ".csv"), meta = legacy(p, r, ".meta");
+    const CountsTable t = parse_counts_csv(read_file(csv), csv.string());
+    const auto lines = split(read_file(meta), '\n');
+    const auto cells = split(lines.size() > 1 ? lines[1] : "", ',');
+    if (t.columns != columns_ || cells.size() != 4)
+      throw IoError(csv.string() +
+                    " (or its .meta) does not hold a replicate of this ensemble's columns; "
+                    "rerun with --overwrite to start again");
+    ReplicateRecord rec;
+    rec.point = p;
+    rec.replicate = r;
+    std::uint64_t* fields[4] = {&rec.seed, &rec.brownian_steps, &rec.events, &rec.reactions};
+    for (int k = 0; k < 4; ++k) *fields[k] = std::strtoull(cells[static_cast<std::size_t>(k)].c_str(), nullptr, 10);
+    rec.columns = t.columns.size();
+    rec.times = t.times;
+    for (const auto& row : t.rows) rec.values.insert(rec.values.end(), row.begin(), row.end());
+    return rec;
+  }
+  fs::path out_;
+  std::vector<std::string> columns_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::pair<fs::path, std::uint64_t>> where_;
+  std::optional<EnsembleFileReader> previous_;
+};
+
+/// The statistics of every point, and its first few replicates (for the plots).
+struct Aggregate {
+  std::vector<EnsembleStats> stats;
+  std::vector<std::vector<CountsTable>> first;
+};
+
+std::string replicate_what(std::uint64_t p, std::uint64_t r) {
+  return "replicate " + std::to_string(r) + " of sweep point " + std::to_string(p);
+}
+
+/// Writes DIR/ensemble.nc from every replicate in order (beside it, synced, renamed).
+Aggregate write_ensemble_file(const fs::path& out, const EnsembleLayout& layout_without_times,
+                              const ReplicateSources& sources) {
+  EnsembleLayout layout = layout_without_times;
+  for (std::uint64_t p = 0; p < layout.points(); ++p) layout.times.push_back(sources.get(p, 0).times);
+  Aggregate agg;
+  constexpr std::size_t kTrajectories = 5;
+  atomic_write_with(out / kFileName, [&](const fs::path& tmp) {
+    EnsembleFileWriter file(tmp, layout);
+    agg = Aggregate{};
+    for (std::uint64_t p = 0; p < layout.points(); ++p) {
+      EnsembleStats stats;
+      std::vector<CountsTable> first;
+      for (std::uint64_t r = 0; r < layout.replicates; ++r) {
+        const ReplicateRecord rec = sources.get(p, r);
+        file.put_replicate(rec);
+        CountsTable t = rec.table(layout.columns);
+        stats.add(t, replicate_what(p, r));
+        if (first.size() < kTrajectories) first.push_back(std::move(t));
       }
-      summary += prefix + std::to_string(r) + "," + (meta.size() > 1 ? meta[1] : std::string(""));
+      file.put_stats(p, stats);
+      agg.stats.push_back(std::move(stats));
+      agg.first.push_back(std::move(first));
+    }
+    file.close();
+  });
+  // The rename must be on disk before the journals it replaces go.
+  const int dir = ::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return agg;
+}
+
+/// stats.csv, summary.csv, points.csv and (with_replicates) replicates/ from the file,
+/// byte for byte what the ensemble wrote before it kept one file.
+void export_csv(const EnsembleFileReader& file, const fs::path& dir, bool with_replicates) {
+  const EnsembleLayout& l = file.layout();
+  std::string fields;
+  for (const auto& f : l.sweep_fields) fields += "," + f;
+  std::string points_csv = "point" + fields + "\n";
+  std::string stats_csv = "point" + fields + "," + EnsembleStats::kHeader + "\n";
+  std::string summary = "point" + fields + ",replicate,seed,brownian_steps,events,reactions";
+  if (!l.columns.empty()) summary += "," + replicate_summary_header(l.columns);
+  summary += "\n";
+  for (std::uint64_t p = 0; p < l.points(); ++p) {
+    std::string prefix = std::to_string(p) + ",";
+    for (const auto& v : l.sweep_values[p]) prefix += v + ",";
+    points_csv += prefix.substr(0, prefix.size() - 1) + "\n";
+    const fs::path pdir = dir / "replicates" / point_name(p);
+    if (with_replicates) {
+      fs::create_directories(pdir);
+      atomic_write(pdir / "scene.resolved.pbtxt", l.resolved_scenes[p]);
+    }
+    EnsembleStats stats;
+    for (std::uint64_t r = 0; r < l.replicates; ++r) {
+      const ReplicateRecord rec = file.replicate(p, r);
+      const CountsTable t = rec.table(l.columns);
+      stats.add(t, replicate_what(p, r));
+      summary += prefix + std::to_string(r) + "," + std::to_string(rec.seed) + "," +
+                 std::to_string(rec.brownian_steps) + "," + std::to_string(rec.events) + "," +
+                 std::to_string(rec.reactions);
       for (const ColumnSummary& c : summarize_replicate(t))
         summary += "," + format_stat(c.final_value) + "," + format_stat(c.peak) + "," + format_stat(c.t_peak_s) + "," +
                    format_stat(c.integral);
       summary += "\n";
-      if (first.size() < kTrajectories) first.push_back(std::move(t));
+      if (!with_replicates) continue;
+      std::string counts = counts_csv_header(l.columns);
+      for (std::size_t k = 0; k < rec.times.size(); ++k) {
+        counts += format_time(rec.times[k]);
+        for (std::size_t c = 0; c < rec.columns; ++c)
+          counts += "," + format_count(rec.values[k * rec.columns + c], l.integer_columns[c]);
+        counts += "\n";
+      }
+      atomic_write(pdir / (replicate_name(r) + ".csv"), counts);
     }
     stats_csv += stats.csv_rows(prefix);
-    if (!plots || !display || stats.times().empty()) continue;
-    // Plots.
-    fs::create_directories(out / "plots");
-    const auto cols = choose_plot_columns(stats, plot_columns);
-    std::vector<std::size_t> hist_rows;
-    const auto& times = stats.times();
-    std::vector<double> wanted = hist_times_wanted;
-    if (wanted.empty()) wanted = {times[times.size() / 2], times.back()};
-    for (double w : wanted) {
-      std::size_t best = 0;
-      for (std::size_t r = 1; r < times.size(); ++r)
-        if (std::fabs(times[r] - w) < std::fabs(times[best] - w)) best = r;
-      if (std::find(hist_rows.begin(), hist_rows.end(), best) == hist_rows.end()) hist_rows.push_back(best);
-    }
-    // Histogram bins: integer-wide when the values are counts spanning ≤ 60, else 30 bins.
-    struct Bins {
-      double lo = 0, width = 1;
-      std::size_t n = 1;
-      std::vector<std::vector<double>> counts;  // [hist row][bin]
-    };
-    std::vector<Bins> bins(cols.size());
-    for (std::size_t k = 0; k < cols.size(); ++k) {
-      double lo = 1e300, hi = -1e300;
-      for (std::size_t r : hist_rows) {
-        lo = std::min(lo, stats.at(r, cols[k]).min());
-        hi = std::max(hi, stats.at(r, cols[k]).max());
-      }
-      Bins& b = bins[k];
-      bool integral = true;
-      for (std::size_t r : hist_rows)
-        for (double v : {stats.at(r, cols[k]).min(), stats.at(r, cols[k]).max()})
-          integral = integral && v == std::floor(v);
-      if (integral && hi - lo <= 60) {
-        b.lo = lo - 0.5;
-        b.width = 1;
-        b.n = static_cast<std::size_t>(hi - lo) + 1;
-      } else {
-        b.lo = lo;
-        b.n = 30;
-        b.width = hi > lo ? (hi - lo) / 30 : 1;
-      }
-      b.counts.assign(hist_rows.size(), std::vector<double>(b.n, 0.0));
-    }
-    // Second pass over the replicates for the histograms (memory stays fixed).
-    for (std::uint64_t r = 0; r < replicates && !cols.empty(); ++r) {
-      const fs::path f = points[p].dir / (replicate_name(r) + ".csv");
-      const CountsTable t = parse_counts_csv(read_file(f), f.string());
-      for (std::size_t k = 0; k < cols.size(); ++k)
-        for (std::size_t h = 0; h < hist_rows.size(); ++h) {
-          const double v = t.rows[hist_rows[h]][cols[k]];
-          auto bin = static_cast<long>(std::floor((v - bins[k].lo) / bins[k].width));
-          bin = std::clamp<long>(bin, 0, static_cast<long>(bins[k].n) - 1);
-          bins[k].counts[h][static_cast<std::size_t>(bin)] += 1;
-        }
-    }
-    std::string where = points.size() > 1 ? " at point " + std::to_string(p) : "";
-    for (const auto& a : points[p].assign) where += " " + a.path + "=" + a.value;
-    try {
-      for (std::size_t k = 0; k < cols.size(); ++k) {
-        const std::size_t c = cols[k];
-        BandPlot band;
-        band.title = stats.columns()[c] + where + " (" + std::to_string(replicates) + " replicates)";
-        band.y_label = stats.columns()[c];
-        band.time_s = times;
-        for (std::size_t r = 0; r < times.size(); ++r) {
-          band.mean.push_back(stats.at(r, c).mean());
-          band.sd.push_back(stats.at(r, c).sd());
-        }
-        for (const auto& t : first) {
-          std::vector<double> y;
-          for (const auto& row : t.rows) y.push_back(row[c]);
-          band.trajectories.push_back(std::move(y));
-        }
-        const std::string stem = point_name(p) + "_" + file_safe(stats.columns()[c]);
-        plot_mean_band(band, out / "plots" / (stem + ".png"));
-        std::vector<Histogram> hists;
-        for (std::size_t h = 0; h < hist_rows.size(); ++h) {
-          Histogram hist;
-          char label[64];
-          std::snprintf(label, sizeof label, "t = %.6g ms", 1e3 * times[hist_rows[h]]);
-          hist.label = label;
-          for (std::size_t b = 0; b <= bins[k].n; ++b)
-            hist.edges.push_back(bins[k].lo + static_cast<double>(b) * bins[k].width);
-          hist.counts = bins[k].counts[h];
-          hists.push_back(std::move(hist));
-        }
-        plot_histograms(stats.columns()[c] + where, stats.columns()[c], hists, out / "plots" / (stem + "_hist.png"));
-      }
-    } catch (const std::exception& e) {
-      std::cerr << "spinesim ensemble: plots not written: " << e.what() << "\n";
-    }
   }
-  atomic_write(out / "stats.csv", stats_csv);
-  atomic_write(out / "summary.csv", summary);
+  atomic_write(dir / "stats.csv", stats_csv);
+  atomic_write(dir / "summary.csv", summary);
+  atomic_write(dir / "points.csv", points_csv);
 }
 
+void plot_point(const fs::path& out, const EnsembleFileReader& file, std::size_t p, const EnsembleStats& stats,
+                const std::vector<CountsTable>& first, const std::vector<std::string>& plot_columns,
+                const std::vector<double>& hist_times_wanted) {
+  const std::uint64_t replicates = file.layout().replicates;
+  // Plots.
+  fs::create_directories(out / "plots");
+  const auto cols = choose_plot_columns(stats, plot_columns);
+  std::vector<std::size_t> hist_rows;
+  const auto& times = stats.times();
+  std::vector<double> wanted = hist_times_wanted;
+  if (wanted.empty()) wanted = {times[times.size() / 2], times.back()};
+  for (double w : wanted) {
+    std::size_t best = 0;
+    for (std::size_t r = 1; r < times.size(); ++r)
+      if (std::fabs(times[r] - w) < std::fabs(times[best] - w)) best = r;
+    if (std::find(hist_rows.begin(), hist_rows.end(), best) == hist_rows.end()) hist_rows.push_back(best);
+  }
+  // Histogram bins: integer-wide when the values are counts spanning ≤ 60, else 30 bins.
+  struct Bins {
+    double lo = 0, width = 1;
+    std::size_t n = 1;
+    std::vector<std::vector<double>> counts;  // [hist row][bin]
+  };
+  std::vector<Bins> bins(cols.size());
+  for (std::size_t k = 0; k < cols.size(); ++k) {
+    double lo = 1e300, hi = -1e300;
+    for (std::size_t r : hist_rows) {
+      lo = std::min(lo, stats.at(r, cols[k]).min());
+      hi = std::max(hi, stats.at(r, cols[k]).max());
+    }
+    Bins& b = bins[k];
+    bool integral = true;
+    for (std::size_t r : hist_rows)
+      for (double v : {stats.at(r, cols[k]).min(), stats.at(r, cols[k]).max()})
+        integral = integral && v == std::floor(v);
+    if (integral && hi - lo <= 60) {
+      b.lo = lo - 0.5;
+      b.width = 1;
+      b.n = static_cast<std::size_t>(hi - lo) + 1;
+    } else {
+      b.lo = lo;
+      b.n = 30;
+      b.width = hi > lo ? (hi - lo) / 30 : 1;
+    }
+    b.counts.assign(hist_rows.size(), std::vector<double>(b.n, 0.0));
+  }
+  // Second pass over the replicates for the histograms (memory stays fixed).
+  for (std::uint64_t r = 0; r < replicates && !cols.empty(); ++r) {
+    const CountsTable t = file.replicate(p, r).table(file.layout().columns);
+    for (std::size_t k = 0; k < cols.size(); ++k)
+      for (std::size_t h = 0; h < hist_rows.size(); ++h) {
+        const double v = t.rows[hist_rows[h]][cols[k]];
+        auto bin = static_cast<long>(std::floor((v - bins[k].lo) / bins[k].width));
+        bin = std::clamp<long>(bin, 0, static_cast<long>(bins[k].n) - 1);
+        bins[k].counts[h][static_cast<std::size_t>(bin)] += 1;
+      }
+  }
+  std::string where = file.layout().points() > 1 ? " at point " + std::to_string(p) : "";
+  for (std::size_t a = 0; a < file.layout().sweep_fields.size(); ++a)
+    where += " " + file.layout().sweep_fields[a] + "=" + file.layout().sweep_values[p][a];
+  try {
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      const std::size_t c = cols[k];
+      BandPlot band;
+      band.title = stats.columns()[c] + where + " (" + std::to_string(replicates) + " replicates)";
+      band.y_label = stats.columns()[c];
+      band.time_s = times;
+      for (std::size_t r = 0; r < times.size(); ++r) {
+        band.mean.push_back(stats.at(r, c).mean());
+        band.sd.push_back(stats.at(r, c).sd());
+      }
+      for (const auto& t : first) {
+        std::vector<double> y;
+        for (const auto& row : t.rows) y.push_back(row[c]);
+        band.trajectories.push_back(std::move(y));
+      }
+      const std::string stem = point_name(p) + "_" + file_safe(stats.columns()[c]);
+      plot_mean_band(band, out / "plots" / (stem + ".png"));
+      std::vector<Histogram> hists;
+      for (std::size_t h = 0; h < hist_rows.size(); ++h) {
+        Histogram hist;
+        char label[64];
+        std::snprintf(label, sizeof label, "t = %.6g ms", 1e3 * times[hist_rows[h]]);
+        hist.label = label;
+        for (std::size_t b = 0; b <= bins[k].n; ++b)
+          hist.edges.push_back(bins[k].lo + static_cast<double>(b) * bins[k].width);
+        hist.counts = bins[k].counts[h];
+        hists.push_back(std::move(hist));
+      }
+      plot_histograms(stats.columns()[c] + where, stats.columns()[c], hists, out / "plots" / (stem + "_hist.png"));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "spinesim ensemble: plots not written: " << e.what() << "\n";
+  }
+}
 std::string command_line(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
@@ -443,12 +602,12 @@ constexpr std::uint64_t kNoMoreWork = ~std::uint64_t{0};
 
 /// Rank 0: its own T threads take tasks from `next` while this thread answers the
 /// other ranks' requests from the same counter, until every rank has said goodbye.
-void mpi_serve(int size, const std::vector<Point>& points, std::uint64_t seed, const std::vector<Task>& tasks,
-               int threads, Progress& progress, Failure& failure) {
+void mpi_serve(int size, const Job& job, const std::vector<Task>& tasks, int threads, Progress& progress,
+               Failure& failure) {
   std::atomic<std::uint64_t> next{0};
   std::thread local([&] {
     try {
-      run_local(points, seed, tasks, threads, next, progress, failure);
+      run_local(job, tasks, threads, next, progress, failure);
     } catch (...) {
       failure.set(std::current_exception());
     }
@@ -480,7 +639,7 @@ void mpi_serve(int size, const std::vector<Point>& points, std::uint64_t seed, c
 }
 
 /// Ranks > 0: T worker threads; only this thread talks to rank 0 (MPI_THREAD_FUNNELED).
-void mpi_work(const std::vector<Point>& points, std::uint64_t seed, int threads, Failure& failure) {
+void mpi_work(const Job& job, int threads, Failure& failure) {
   struct Request {
     bool finished_one = false, ready = false;
     std::uint64_t point = 0, replicate = 0;
@@ -503,7 +662,7 @@ void mpi_work(const std::vector<Point>& points, std::uint64_t seed, int threads,
         lock.unlock();
         if (req.point == kNoMoreWork || failure.failed) break;
         try {
-          run_replicate(points[req.point], seed, Task{req.point, req.replicate});
+          run_replicate(job, Task{req.point, req.replicate});
           finished = true;
         } catch (...) {
           failure.set(std::current_exception());
@@ -571,7 +730,6 @@ struct MpiSession {
 #endif
 
 }  // namespace
-
 int ensemble_command(int argc, char** argv) {
   if (wants_help(argc, argv)) {
     std::cout << kHelp;
@@ -599,6 +757,7 @@ int ensemble_command(int argc, char** argv) {
              {"t-end"},
              {"plot-columns"},
              {"hist-times"},
+             {"csv", false},
              {"no-plots", false},
              {"overwrite", false},
              {"quiet", false}});
@@ -654,8 +813,23 @@ int ensemble_command(int argc, char** argv) {
       }
       continue;
     }
-    p.dir = out / "replicates" / point_name(points.size());
     points.push_back(std::move(p));
+  }
+  // One set of counts columns for the whole ensemble (one variable per column).
+  EnsembleLayout layout;
+  if (problems.empty()) {
+    const CountColumns columns(points.front().scene.model);
+    layout.columns = columns.names();
+    for (std::size_t c = 0; c < layout.columns.size(); ++c) {
+      layout.units.push_back(columns.unit(c));
+      layout.integer_columns.push_back(columns.is_integer(c));
+    }
+    for (std::size_t p = 1; p < points.size(); ++p)
+      if (CountColumns(points[p].scene.model).names() != layout.columns)
+        problems.push_back(Diagnostic{scene_file.string(), 0, 0, "--sweep",
+                                      "sweep point " + std::to_string(p) +
+                                          " counts other columns than point 0; an ensemble needs one column set "
+                                          "(sweep numeric fields that keep the species, compartments and regions)"});
   }
   if (!problems.empty()) {
     // Identical on every rank; only rank 0 reports.
@@ -666,6 +840,15 @@ int ensemble_command(int argc, char** argv) {
   for (const auto& w : points.front().scene.warnings)
     if (root) std::cerr << w.format() << "\n";
   const std::uint64_t seed = points.front().scene.model.seed;  // --seed or the scene's
+  layout.base_seed = seed;
+  layout.replicates = replicates;
+  layout.command_line = command_line(argc, argv);
+  for (const auto& a : axes) layout.sweep_fields.push_back(a.path);
+  for (const auto& p : points) {
+    layout.resolved_scenes.push_back(p.scene.resolved_text);
+    layout.sweep_values.emplace_back();
+    for (const auto& a : p.assign) layout.sweep_values.back().push_back(a.value);
+  }
 
   // Rank 0 prepares DIR and lists the replicates still to run.
   std::vector<Task> tasks;
@@ -704,25 +887,24 @@ int ensemble_command(int argc, char** argv) {
         remove_all_but_lock(out);
       }
       atomic_write(id_file, identity);
-      std::string points_csv = "point";
-      for (const auto& a : axes) points_csv += "," + a.path;
-      points_csv += "\n";
-      for (std::size_t p = 0; p < points.size(); ++p) {
-        points_csv += std::to_string(p);
-        for (const auto& a : points[p].assign) points_csv += "," + a.value;
-        points_csv += "\n";
-        fs::create_directories(points[p].dir);
-        atomic_write(points[p].dir / "scene.resolved.pbtxt", points[p].scene.resolved_text);
-        // Leftovers of replicates interrupted mid-run.
-        for (const auto& e : fs::directory_iterator(points[p].dir)) {
-          const std::string n = e.path().filename().string();
-          if ((!n.empty() && n[0] == '.') || (n.size() > 5 && n.compare(n.size() - 5, 5, ".part") == 0))
-            fs::remove(e.path(), ec);
-        }
-        for (std::uint64_t r = 0; r < replicates; ++r)
-          if (!fs::exists(points[p].dir / (replicate_name(r) + ".csv"))) tasks.push_back({p, r});
+      // Leftovers of a kill: temporary files of atomic writes (an unfinished
+      // ensemble.nc among them) and the torn last record of a journal.
+      for (const auto& e : fs::directory_iterator(out)) {
+        const std::string n = e.path().filename().string();
+        if (!n.empty() && n[0] == '.' && !is_lock_file(e.path().filename())) fs::remove(e.path(), ec);
       }
-      atomic_write(out / "points.csv", points_csv);
+      for (const auto& j : journals(out))
+        if (const std::uint64_t cut = trim_journal(j); cut > 0 && !quiet)
+          std::cerr << "spinesim: " << j.string() << ": dropped " << cut
+                    << " bytes of a replicate that was being written when the ensemble stopped\n";
+      const ReplicateSources done(out, layout.columns);
+      if (done.previous_replicates() > replicates)
+        throw UsageError(out.string() + " holds " + std::to_string(done.previous_replicates()) +
+                         " replicates per point; pass --replicates " + std::to_string(done.previous_replicates()) +
+                         " or more (or --overwrite to start again)");
+      for (std::size_t p = 0; p < points.size(); ++p)
+        for (std::uint64_t r = 0; r < replicates; ++r)
+          if (!done.has(p, r)) tasks.push_back({p, r});
     } catch (const UsageError& e) {
       setup_error = e.what();
       setup_exit = kExitInput;
@@ -750,22 +932,40 @@ int ensemble_command(int argc, char** argv) {
               << total - tasks.size() << " already done, " << tasks.size() << " to run\n";
   }
   Progress progress(tasks.size(), total, quiet || !root);
-#ifdef SPINESIM_WITH_MPI
-  if (mpi.size > 1) {
-    if (root)
-      mpi_serve(mpi.size, points, seed, tasks, threads, progress, failure);
-    else
-      mpi_work(points, seed, threads, failure);
-  } else
-#endif
   {
-    std::atomic<std::uint64_t> next{0};
-    run_local(points, seed, tasks, threads, next, progress, failure);
+    ReplicateJournal journal(out / ("replicates." + std::to_string(mpi.rank) + ".journal"));
+    const Job job{points, seed, layout.integer_columns, journal};
+#ifdef SPINESIM_WITH_MPI
+    if (mpi.size > 1) {
+      if (root)
+        mpi_serve(mpi.size, job, tasks, threads, progress, failure);
+      else
+        mpi_work(job, threads, failure);
+    } else
+#endif
+    {
+      std::atomic<std::uint64_t> next{0};
+      run_local(job, tasks, threads, next, progress, failure);
+    }
   }
   if (failure.error) std::rethrow_exception(failure.error);
   if (!root) return kExitOk;
 
-  aggregate(out, points, axes, replicates, plots, plot_columns, hist_times);
+  // Every replicate is in a journal (or the previous file): one file replaces them.
+  const Aggregate agg = write_ensemble_file(out, layout, ReplicateSources(out, layout.columns));
+  for (const auto& j : journals(out)) fs::remove(j);
+  if (!quiet && fs::exists(out / "replicates" / point_name(0) / (replicate_name(0) + ".meta")))
+    std::cerr << "spinesim: the replicates/ of an earlier spinesim are now in " << kFileName << " too; remove "
+              << (out / "replicates").string() << " to keep one file\n";
+  const EnsembleFileReader file(out / kFileName);
+  const bool display = std::getenv("DISPLAY") != nullptr;
+  if (plots && !display)
+    std::cerr << "spinesim ensemble: no X display, so no plots; run under xvfb-run -a (statistics are written)\n";
+  if (plots && display)
+    for (std::size_t p = 0; p < points.size(); ++p)
+      if (!agg.stats[p].times().empty()) plot_point(out, file, p, agg.stats[p], agg.first[p], plot_columns, hist_times);
+  const bool csv = args.has("csv");
+  if (csv) export_csv(file, out, true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   JsonObject info;
   info.add("program", "spinesim")
@@ -783,8 +983,38 @@ int ensemble_command(int argc, char** argv) {
       .add("replicates_per_s", wall > 0 ? static_cast<double>(tasks.size()) / wall : 0.0);
   atomic_write(out / "ensemble.json", info.str());
   if (!quiet) std::cerr << "spinesim: ensemble done in " << wall << " s (" << tasks.size() << " replicates run now).\n";
-  std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  stats.csv, summary.csv, points.csv, "
-            << "ensemble.json, replicates/" << (fs::exists(out / "plots") ? ", plots/" : "") << "\n";
+  std::cout << "Outputs in " << fs::absolute(out).string() << ":\n  " << kFileName << ", ensemble.json"
+            << (csv ? ", stats.csv, summary.csv, points.csv, replicates/" : "")
+            << (fs::exists(out / "plots") ? ", plots/" : "") << "\n";
+  return kExitOk;
+}
+
+int export_csv_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kExportHelp;
+    return kExitOk;
+  }
+  Args args(argc, argv, 2, {{"out"}, {"no-replicates", false}});
+  if (args.positional().size() != 1) throw UsageError("export-csv needs exactly one ENSEMBLE (directory or file)");
+  const fs::path given = args.positional()[0];
+  const fs::path file = fs::is_directory(given) ? given / kFileName : given;
+  if (!fs::exists(file))
+    throw UsageError(file.string() +
+                     " does not exist; ENSEMBLE is the --out DIR of a finished `spinesim ensemble` "
+                     "or its " +
+                     kFileName);
+  const fs::path out = args.has("out")              ? fs::path(*args.get("out"))
+                       : file.parent_path().empty() ? "."
+                                                    : file.parent_path();
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out)) throw IoError("cannot create " + out.string() + ": " + ec.message());
+  // Not beside a running ensemble: it may be replacing the file.
+  const DirLock lock(out, command_line(argc, argv));
+  const EnsembleFileReader reader(file);
+  export_csv(reader, out, !args.has("no-replicates"));
+  std::cout << "Wrote stats.csv, summary.csv, points.csv" << (args.has("no-replicates") ? "" : ", replicates/")
+            << " in " << fs::absolute(out).string() << "\n";
   return kExitOk;
 }
 

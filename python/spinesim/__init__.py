@@ -25,7 +25,7 @@ from ._spinesim import InputError
 from ._spinesim import replicate_seed
 from .scene_pb2 import Scene
 
-__all__ = ["Run", "Ensemble", "Scene", "InputError", "load_scene", "scene_text", "replicate_seed"]
+__all__ = ["Run", "Ensemble", "open_ensemble", "Scene", "InputError", "load_scene", "scene_text", "replicate_seed"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -145,6 +145,10 @@ class Run:
                 frame[name] = frame[name].astype("int64")
         return frame
 
+    def count_units(self) -> dict:
+        """The unit of every counts column: "count", "pA", "ions (cumulative)" or "µM"."""
+        return dict(zip(self._run.count_columns, self._run.count_units()))
+
     def positions(self):
         """Positions (µm) of the volume molecules now, an (N, 3) float64 copy."""
         return self._run.positions()
@@ -180,4 +184,4 @@ class Run:
         return f"<spinesim.Run t={self.time:g}/{self.t_end:g} s, {'finished' if self.finished else 'running'}>"
 
 
-from .ensemble import Ensemble  # noqa: E402  (uses Run)
+from .ensemble import Ensemble, open_ensemble  # noqa: E402  (uses Run)

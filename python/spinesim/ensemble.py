@@ -1,17 +1,18 @@
 """Ensembles from Python: replicates of a scene at every point of a parameter sweep,
-collected into one xarray Dataset (point × replicate × time).
+collected into one xarray Dataset (point × replicate × time), run here (Ensemble) or
+read from the one file `spinesim ensemble` writes (open_ensemble).
 
 Replicate r of base seed S runs with seed replicate_seed(S, r) on the serial reference
 stepper, the same at every sweep point (common random numbers), exactly as
-`spinesim ensemble` does: replicate r of point p has the counts of the CLI's
-replicates/pNNNN/rNNNNNN.csv, whatever the number of threads here.
+`spinesim ensemble` does: replicate r of point p has the counts the CLI stores in
+ensemble.nc, whatever the number of threads here.
 """
 from __future__ import annotations
 
 import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Iterable, Optional, Sequence, Union
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -81,6 +82,8 @@ class Ensemble:
                 p, r = futures[future]
                 run = future.result()
                 results[(p, r)] = (run.counts(), run.resolved_scene)
+                if (p, r) == (0, 0):
+                    units = run.count_units()
                 if progress:
                     print(f"\rspinesim ensemble: {done + 1}/{len(tasks)} runs", end="", flush=True)
         if progress:
@@ -101,17 +104,26 @@ class Ensemble:
                   "point": ("point", np.arange(len(self._points)))}
         for k, name in enumerate(self._sweep):
             coords[name] = ("point", np.array([pt[k][1] for pt in self._points]))
-        variables = {c: (("point", "replicate", "time_s"), data[c], {"units": _units(c)}) for c in columns}
+        variables = {c: (("point", "replicate", "time_s"), data[c], {"units": units[c]}) for c in columns}
         return xr.Dataset(variables, coords=coords,
                           attrs={"base_seed": self._seed, "sweep_fields": list(self._sweep),
                                  "resolved_scene_first_run": resolved})
 
 
-def _units(column: str) -> str:
-    if column.endswith(".current_pA"):
-        return "pA"
-    if column.endswith(".ca_ions"):
-        return "ions (cumulative)"
-    if column.startswith("clamp:"):
-        return "µM"
-    return "count"
+
+def open_ensemble(path) -> "xarray.Dataset":
+    """The ensemble.nc of `spinesim ensemble` (give the file or the --out directory)
+    as an xarray Dataset, loaded into memory and the file closed: one variable per
+    counts.csv column with dims (point, replicate, time_s) as Ensemble.run returns,
+    per-replicate summaries (final:C, peak:C, t_peak_s:C, integral_s:C, brownian_steps,
+    events, reactions; dims point, replicate), statistics over replicates
+    (stats_mean, stats_sd, ... with dims point, time_s, observable), the seeds, the
+    sweep values and the resolved scene of every point; units as attributes. Layout:
+    docs/outputs.md."""
+    import xarray as xr
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "ensemble.nc")
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()

@@ -100,7 +100,7 @@ def test_bad_input_is_an_input_error_naming_the_field():
 
 
 def test_ensemble_matches_the_cli_replicates(tmp_path):
-    """Replicate r at sweep point p equals the CLI's replicates/pNNNN/rNNNNNN.csv."""
+    """Replicate r at sweep point p equals the CLI's, read from its one file (ensemble.nc)."""
     scene = os.path.join(SOURCE_DIR, "scenes", "minis_quiet.pbtxt")
     out = tmp_path / "ens"
     subprocess.run([SPINESIM, "ensemble", scene, "--replicates", "3", "--out", str(out), "--seed", "5",
@@ -111,19 +111,26 @@ def test_ensemble_matches_the_cli_replicates(tmp_path):
     assert dict(ds.sizes) == {"point": 2, "replicate": 3, "time_s": ds.sizes["time_s"]}
     assert list(ds["release[0].count"].values) == [200, 400]
     assert list(ds["seed"].values) == [spinesim.replicate_seed(5, r) for r in range(3)]
-    points = sorted(p for p in os.listdir(out / "replicates"))
-    assert len(points) == 2
-    for p, point in enumerate(points):
-        for r in range(3):
-            with open(out / "replicates" / point / f"r{r:06d}.csv") as f:
-                header = f.readline().strip().split(",")
-                rows = [line.strip().split(",") for line in f]
-            assert header[1:] == list(ds.data_vars)
-            # The CSV's own formatting: integers as such, times and quantities %.9g.
-            ours = [["%.9g" % t] + [str(int(ds[c].values[p, r, k])) if ds[c].dtype == np.int64
-                                    else "%.9g" % ds[c].values[p, r, k] for c in header[1:]]
-                    for k, t in enumerate(ds["time_s"].values)]
-            assert rows == ours, (point, r)
+    cli = spinesim.open_ensemble(out)
+    columns = list(cli["observable"].values)
+    assert columns == list(ds.data_vars)
+    assert list(cli["release[0].count"].values) == [200, 400]
+    assert list(cli["seed"].values) == list(ds["seed"].values)
+    assert list(cli["sweep_value_text"].values[:, 0]) == ["200", "400"]
+    assert "count: 400" in str(cli["resolved_scene"].values[1])
+    assert "count: 400" not in str(cli["resolved_scene"].values[0])
+    as_written = np.vectorize(lambda v: "%.9g" % v)  # what counts.csv (and so the file) keeps
+    assert (as_written(cli["time_s"].values) == as_written(ds["time_s"].values)).all()
+    for c in columns:
+        assert cli[c].dims == ("point", "replicate", "time_s")
+        assert cli[c].attrs["units"] == ds[c].attrs["units"]
+        # The file holds what counts.csv would: counts exact, quantities to 9 digits.
+        assert (as_written(cli[c].values) == as_written(ds[c].values)).all(), c
+        # The stored statistics are those of the stored replicates (Welford vs numpy:
+        # equal to rounding, relative 1e-12).
+        np.testing.assert_allclose(cli["stats_mean"].sel(observable=c).values, cli[c].mean("replicate").values,
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(cli[f"peak:{c}"].values, cli[c].max("time_s").values)
     # Replicates differ (different seeds), the sweep changes the outcome.
     total = sum(ds[c] for c in ds.data_vars if c.startswith("glutamate@"))
     assert float(total.isel(point=1).max()) > float(total.isel(point=0).max())

@@ -39,8 +39,13 @@ class CountsRecorder final : public Observer {
   std::vector<std::vector<double>> rows_;
 };
 
+int checked_threads(int threads) {
+  if (threads < 1) throw InputError({Diagnostic{"", 0, 0, "threads", "threads must be ≥ 1"}});
+  return threads;
+}
+
 SceneOverrides overrides_of(const RunOptions& options) {
-  if (options.threads < 1) throw InputError({Diagnostic{"", 0, 0, "threads", "threads must be ≥ 1"}});
+  checked_threads(options.threads);
   SceneOverrides o;
   o.seed = options.seed;
   o.t_end_s = options.t_end_s;
@@ -73,6 +78,10 @@ Run Run::from_file(const std::filesystem::path& scene_file, const RunOptions& op
 Run Run::from_text(const std::string& text, const std::filesystem::path& name, const RunOptions& options) {
   return Run(std::make_unique<State>(load_scene_text(text, name, overrides_of(options)), options.threads),
              options.threads);
+}
+
+Run Run::from_loaded(LoadedScene scene, int threads) {
+  return Run(std::make_unique<State>(std::move(scene), checked_threads(threads)), threads);
 }
 
 const Model& Run::model() const {

@@ -16,6 +16,10 @@
 #include "engine/snapshot.h"
 #include "model/model.h"
 
+namespace spinesim {
+struct LoadedScene;
+}
+
 namespace spinesim::api {
 
 struct RunOptions {
@@ -35,6 +39,9 @@ class Run {
   /// The same for scene text (protobuf text format). Relative mesh and pathway paths
   /// resolve against the directory of `name`, which also names the scene in errors.
   static Run from_text(const std::string& text, const std::filesystem::path& name, const RunOptions& options = {});
+  /// A scene loaded already (io/scene_loader.h), e.g. once per ensemble sweep point
+  /// and copied for each replicate with its own model.seed.
+  static Run from_loaded(LoadedScene scene, int threads = 1);
 
   Run(Run&&) noexcept;
   Run& operator=(Run&&) noexcept;

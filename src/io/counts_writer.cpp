@@ -21,6 +21,16 @@ std::string format_time(double t) {
   return buf;
 }
 
+std::string format_count(double value, bool integer) {
+  return integer ? std::to_string(static_cast<long long>(value)) : format_time(value);
+}
+
+std::string counts_csv_header(const std::vector<std::string>& columns) {
+  std::string h = "time_s";
+  for (const auto& c : columns) h += "," + csv_cell(c);
+  return h + "\n";
+}
+
 CountColumns::CountColumns(const Model& model) : model_(model) {
   for (const auto& type : model.agent_types) max_states_ = std::max(max_states_, type.states.size());
   const Geometry& g = model.geometry;
@@ -88,6 +98,19 @@ bool CountColumns::is_integer(std::size_t column) const {
   return kind != Column::kCurrent && kind != Column::kCaIons && kind != Column::kClamp;
 }
 
+const char* CountColumns::unit(std::size_t column) const {
+  switch (spec_[column].kind) {
+    case Column::kCurrent:
+      return "pA";
+    case Column::kCaIons:
+      return "ions (cumulative)";
+    case Column::kClamp:
+      return "µM";
+    default:
+      return "count";
+  }
+}
+
 void CountColumns::values(double time_s, const Simulator& sim, std::vector<double>& out) const {
   const World& w = sim.world();
   const Geometry& g = model_.geometry;
@@ -153,12 +176,6 @@ void CountColumns::values(double time_s, const Simulator& sim, std::vector<doubl
 
 namespace {
 
-std::string header_row(const CountColumns& columns) {
-  std::string row = "time_s";
-  for (const auto& c : columns.names()) row += "," + csv_cell(c);
-  return row + "\n";
-}
-
 std::string describe_errno(int err) {
   return std::strerror(err);
 }
@@ -168,7 +185,7 @@ std::string describe_errno(int err) {
 CountsWriter::CountsWriter(const Model& model, std::filesystem::path file)
     : model_(model), file_(std::move(file)), columns_(model), last_flush_(std::chrono::steady_clock::now()) {
   open_for_append(true);
-  pending_ = header_row(columns_);
+  pending_ = counts_csv_header(columns_.names());
   flush();
 }
 
@@ -236,11 +253,7 @@ void CountsWriter::observe(double time_s, const Simulator& sim) {
   columns_.values(time_s, sim, row_);
   pending_ += format_time(time_s);
   for (std::size_t k = 0; k < row_.size(); ++k) {
-    // Counts as integers; physical quantities with 9 significant digits, like time.
-    if (columns_.is_integer(k))
-      pending_ += "," + std::to_string(static_cast<long long>(row_[k]));
-    else
-      pending_ += "," + format_time(row_[k]);
+    pending_ += "," + format_count(row_[k], columns_.is_integer(k));
   }
   pending_ += "\n";
   const auto now = std::chrono::steady_clock::now();

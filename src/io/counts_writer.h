@@ -23,6 +23,8 @@ class CountColumns {
   /// Whether a column holds counts (integers, exact in a double below 2⁵³) rather than
   /// a physical quantity (current, ions, concentration).
   bool is_integer(std::size_t column) const;
+  /// The unit of a column: "count", "pA", "ions (cumulative)" or "µM".
+  const char* unit(std::size_t column) const;
   /// Values at `time_s` in names() order (`out` is resized).
   void values(double time_s, const Simulator& sim, std::vector<double>& out) const;
 
@@ -98,5 +100,9 @@ class CountsWriter final : public Observer {
 
 /// Formats a time in s with 9 significant digits, identically on every platform.
 std::string format_time(double t);
+/// counts.csv's header line: time_s and the columns, CSV-quoted where needed.
+std::string counts_csv_header(const std::vector<std::string>& columns);
+/// A counts.csv cell: counts as integers, physical quantities like format_time.
+std::string format_count(double value, bool integer);
 
 }  // namespace spinesim

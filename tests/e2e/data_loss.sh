@@ -125,8 +125,8 @@ echo "ok: kill -9, then run --overwrite takes the lock over"
 
 # 5. Ensembles: a second ensemble into the same directory is refused naming the PID;
 #    kill -9 then a rerun takes the lock over and ends with the reference statistics.
-ens() { "$B" ensemble "$ENS" --no-plots --quiet --seed 9 --sweep "simulation.grid_cell_um=0.03" "$@"; }
-ensx() { exec "$B" ensemble "$ENS" --no-plots --quiet --seed 9 --sweep "simulation.grid_cell_um=0.03" "$@"; }
+ens() { "$B" ensemble "$ENS" --no-plots --quiet --csv --seed 9 --sweep "simulation.grid_cell_um=0.03" "$@"; }
+ensx() { exec "$B" ensemble "$ENS" --no-plots --quiet --csv --seed 9 --sweep "simulation.grid_cell_um=0.03" "$@"; }
 ens --replicates 12 --threads 1 --out ens_ref >/dev/null 2>&1 || fail "reference ensemble"
 ensx --replicates 12 --threads 1 --out ens >/dev/null 2>ens.err &
 pid=$!
@@ -141,7 +141,9 @@ cmp -s ens_ref/stats.csv ens/stats.csv && cmp -s ens_ref/summary.csv ens/summary
 echo "ok: two ensembles: $(cat ens2.err)"
 ensx --replicates 12 --threads 1 --out ensk >/dev/null 2>&1 &
 pid=$!
-wait_for ensk/replicates/p0000/r000000.csv
+# Until the first replicate is in the journal (the file exists, empty, from the start).
+for _ in $(seq 1000); do [ -s ensk/replicates.0.journal ] && break; sleep 0.01; done
+[ -s ensk/replicates.0.journal ] || fail "timed out waiting for the first finished replicate"
 kill -9 $pid; wait $pid 2>/dev/null
 ens --replicates 12 --threads 2 --out ensk >/dev/null 2>ensk.err || { cat ensk.err; fail "ensemble after kill -9"; }
 grep -q "left locked by PID $pid" ensk.err || { cat ensk.err; fail "ensemble after kill -9: no takeover message"; }

@@ -1,10 +1,12 @@
 # spinesim ensemble end to end (issue 5):
-#  1. stats.csv and summary.csv are byte-identical for --threads 1 and 2;
+#  1. stats.csv and summary.csv are byte-identical for --threads 1 and 2, written by
+#     --csv and by `spinesim export-csv` from ensemble.nc (the only output otherwise);
 #  2. ... and for `mpirun --oversubscribe -np 2` (skipped with a message when mpirun
 #     or the MPI build is missing);
 #  3. a run killed (SIGKILL) after some replicates resumes without redoing them and
-#     ends with the same statistics as an uninterrupted run; leftovers of a replicate
-#     cut short mid-write are cleaned up;
+#     ends with the same statistics as an uninterrupted run; a journal record cut
+#     short mid-write and a temporary ensemble.nc are cleaned up; an ensemble
+#     extended with more replicates equals one run of them all;
 #  4. a sweep with an invalid field path or value fails before anything runs.
 # Inputs: SPINESIM, SOURCE_DIR, WORK_DIR, MPIEXEC (may be empty), WITH_MPI.
 set(scene "${SOURCE_DIR}/tests/e2e/scenes/immigration_death.pbtxt")
@@ -19,8 +21,12 @@ function(ensemble out)
   endif()
 endfunction()
 
-function(same a b what)
-  foreach(f stats.csv summary.csv)
+function(same a b what)  # [FILES...], default stats.csv and summary.csv
+  set(files ${ARGN})
+  if(NOT files)
+    set(files stats.csv summary.csv)
+  endif()
+  foreach(f ${files})
     execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/${a}/${f}" "${WORK_DIR}/${b}/${f}"
                     RESULT_VARIABLE diff)
     if(NOT diff EQUAL 0)
@@ -31,9 +37,20 @@ endfunction()
 
 # 1. Threads, with a two-point sweep.
 set(sweep --sweep "production[0].rate_per_s=1000,3000")
-ensemble(t1 --replicates 60 --threads 1 --seed 3 ${sweep})
+ensemble(t1 --replicates 60 --threads 1 --seed 3 --csv ${sweep})
 ensemble(t2 --replicates 60 --threads 2 --seed 3 ${sweep})
-same(t1 t2 "--threads 1 vs 2")
+# Only ensemble.nc (and ensemble.id, ensemble.json) by default; the tables by export.
+file(GLOB t2_files RELATIVE "${WORK_DIR}/t2" "${WORK_DIR}/t2/*")
+list(SORT t2_files)
+if(NOT t2_files STREQUAL "ensemble.id;ensemble.json;ensemble.nc")
+  message(FATAL_ERROR "an ensemble without --csv should write ensemble.nc, .id and .json, wrote: ${t2_files}")
+endif()
+execute_process(COMMAND "${SPINESIM}" export-csv "${WORK_DIR}/t2" RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "export-csv failed (${rc}): ${err}")
+endif()
+same(t1 t2 "--threads 1 (--csv) vs 2 (export-csv)")
+same(t1 t2 "--csv vs export-csv" points.csv replicates/p0001/r000059.csv replicates/p0000/scene.resolved.pbtxt)
 file(STRINGS "${WORK_DIR}/t1/stats.csv" rows)
 list(LENGTH rows nrows)
 # header + 2 points x 11 times x 2 columns (A@box, A@extracellular)
@@ -51,7 +68,7 @@ else()
   execute_process(COMMAND ${CMAKE_COMMAND} -E env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
                     OMPI_MCA_rmaps_base_oversubscribe=1
                     "${MPIEXEC}" --oversubscribe -np 2 "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/mpi"
-                    --no-plots --quiet --replicates 60 --threads 1 --seed 3 ${sweep}
+                    --no-plots --quiet --csv --replicates 60 --threads 1 --seed 3 ${sweep}
                   RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET TIMEOUT 60)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "mpirun -np 2 spinesim ensemble failed (${rc}): ${err}")
@@ -61,33 +78,31 @@ else()
 endif()
 
 # 3. Kill and resume. A fine grid makes each replicate take ~0.1 s (grid set-up).
+# Finished replicates are records of DIR/replicates.0.journal; for this scene (11
+# output times, 2 columns) each is 16 + 8 * (8 + 11 + 11 * 2) = 344 bytes, so the
+# journal's length says how many a kill left finished (a partial record is cut off).
 set(slow --replicates 40 --seed 9 --sweep "simulation.grid_cell_um=0.03")
-ensemble(whole --threads 2 ${slow})
-find_program(TIMEOUT timeout)
-if(TIMEOUT)
-  execute_process(COMMAND "${TIMEOUT}" -s KILL 1.2 "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/killed"
-                    --no-plots --quiet --threads 1 ${slow}
-                  RESULT_VARIABLE rc ERROR_QUIET OUTPUT_QUIET)
-  file(GLOB done_before "${WORK_DIR}/killed/replicates/p0000/r*.csv")
-  list(LENGTH done_before n_before)
-  message(STATUS "killed (exit ${rc}) with ${n_before} of 40 replicates finished")
-else()
-  # No coreutils timeout: interrupt by hand (remove finished replicates).
-  ensemble(killed --threads 1 ${slow})
-  file(GLOB late "${WORK_DIR}/killed/replicates/p0000/r00001*.csv" "${WORK_DIR}/killed/replicates/p0000/r00002*.csv")
-  file(REMOVE ${late})
-  set(n_before 10)
+ensemble(whole --threads 2 --csv ${slow})
+find_program(TIMEOUT timeout REQUIRED)
+execute_process(COMMAND "${TIMEOUT}" -s KILL 1.2 "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/killed"
+                  --no-plots --quiet --threads 1 ${slow}
+                RESULT_VARIABLE rc ERROR_QUIET OUTPUT_QUIET)
+set(journal "${WORK_DIR}/killed/replicates.0.journal")
+file(SIZE "${journal}" bytes)
+math(EXPR n_before "${bytes} / 344")
+if(EXISTS "${WORK_DIR}/killed/ensemble.nc" OR n_before EQUAL 0 OR n_before EQUAL 40)
+  message(FATAL_ERROR "the kill after 1.2 s should leave a journal with some but not all of the 40 replicates "
+                      "and no ensemble.nc; the journal has ${bytes} bytes")
 endif()
-# Leftovers of a replicate cut short: a partial counts file and an atomic-write temp.
-file(WRITE "${WORK_DIR}/killed/replicates/p0000/r000039.csv.part" "time_s,A@box\n0,0\n")
-file(WRITE "${WORK_DIR}/killed/replicates/p0000/.r000039.meta.tmp1" "junk")
-file(GLOB kept "${WORK_DIR}/killed/replicates/p0000/r*.csv")
-set(stamps "")
-foreach(f ${kept})
-  file(TIMESTAMP "${f}" ts "%s")
-  list(APPEND stamps "${ts}")
-endforeach()
-execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/killed" --no-plots --threads 2 ${slow}
+message(STATUS "killed (exit ${rc}) with ${n_before} of 40 replicates finished")
+# Leftovers of a kill while writing: half a record (a valid header, then the payload
+# cut short) and an atomic-write temporary of ensemble.nc.
+execute_process(COMMAND sh -c "head -c 200 '${journal}' >> '${journal}'" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "could not append a torn record to ${journal}")
+endif()
+file(WRITE "${WORK_DIR}/killed/.ensemble.nc.tmp123" "junk")
+execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/killed" --no-plots --threads 2 --csv ${slow}
                 RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "resumed ensemble failed (${rc}): ${err}")
@@ -96,21 +111,64 @@ string(REGEX MATCH "([0-9]+) already done, ([0-9]+) to run" m "${err}")
 if(NOT CMAKE_MATCH_1 EQUAL n_before)
   message(FATAL_ERROR "resume should keep the ${n_before} finished replicates, said: ${m}")
 endif()
-set(i 0)
-foreach(f ${kept})
-  file(TIMESTAMP "${f}" ts "%s")
-  list(GET stamps ${i} before)
-  if(NOT ts STREQUAL before)
-    message(FATAL_ERROR "${f} was rewritten on resume")
-  endif()
-  math(EXPR i "${i} + 1")
-endforeach()
-if(EXISTS "${WORK_DIR}/killed/replicates/p0000/r000039.csv.part" OR
-   EXISTS "${WORK_DIR}/killed/replicates/p0000/.r000039.meta.tmp1")
-  message(FATAL_ERROR "leftovers of an interrupted replicate were not removed")
+if(NOT err MATCHES "dropped [0-9]+ bytes of a replicate")
+  message(FATAL_ERROR "resume did not report the torn journal record: ${err}")
+endif()
+file(GLOB left "${WORK_DIR}/killed/*.journal" "${WORK_DIR}/killed/.ensemble.nc.tmp*")
+if(left)
+  message(FATAL_ERROR "journals or temporaries left after the ensemble finished: ${left}")
 endif()
 same(whole killed "killed + resumed vs uninterrupted")
 message(STATUS "resumed ${m}; statistics identical to the uninterrupted run")
+
+# 3b. A finished ensemble extended with more replicates keeps the ones it has, ends
+# with the statistics of one run of them all, and refuses fewer replicates.
+ensemble(extended --threads 2 --replicates 15 --seed 9 --sweep "simulation.grid_cell_um=0.03")
+execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/extended" --no-plots --threads 2 --csv
+                  ${slow}
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "15 already done, 25 to run")
+  message(FATAL_ERROR "extending 15 to 40 replicates (${rc}): ${err}")
+endif()
+same(whole extended "extended from 15 to 40 replicates vs 40 at once")
+execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/extended" --no-plots --quiet
+                  --replicates 10 --seed 9 --sweep "simulation.grid_cell_um=0.03"
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "holds 40 replicates per point")
+  message(FATAL_ERROR "--replicates 10 into an ensemble of 40 should be refused (exit 2), got ${rc}: ${err}")
+endif()
+message(STATUS "extended 15 -> 40 replicates: statistics identical; fewer refused")
+
+# 3c. A directory of an earlier spinesim (two files per replicate: rNNNNNN.csv and
+# rNNNNNN.meta) resumes: a CSV with its .meta is a finished replicate. Made from t1's
+# CSV export and its summary.csv (point, sweep value, replicate, seed, cost...),
+# with the .meta of replicates 0-39 only, as if killed there.
+file(COPY "${WORK_DIR}/t1/" DESTINATION "${WORK_DIR}/legacy")
+file(REMOVE "${WORK_DIR}/legacy/ensemble.nc" "${WORK_DIR}/legacy/stats.csv" "${WORK_DIR}/legacy/summary.csv")
+file(STRINGS "${WORK_DIR}/t1/summary.csv" lines)
+list(REMOVE_AT lines 0)
+foreach(line ${lines})
+  string(REPLACE "," ";" cells "${line}")
+  list(SUBLIST cells 0 7 head)
+  list(POP_FRONT head p value r seed steps events reactions)
+  if(r LESS 40)
+    set(pp "000${p}")  # points 0 and 1
+    set(rr "000000${r}")
+    string(LENGTH "${rr}" len)
+    math(EXPR start "${len} - 6")
+    string(SUBSTRING "${rr}" ${start} 6 rr)
+    file(WRITE "${WORK_DIR}/legacy/replicates/p${pp}/r${rr}.meta"
+         "seed,brownian_steps,events,reactions\n${seed},${steps},${events},${reactions}\n")
+  endif()
+endforeach()
+execute_process(COMMAND "${SPINESIM}" ensemble "${scene}" --out "${WORK_DIR}/legacy" --no-plots --csv --replicates 60
+                  --threads 2 --seed 3 ${sweep}
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "80 already done, 40 to run")
+  message(FATAL_ERROR "resuming an ensemble of the two-files-per-replicate layout (${rc}): ${err}")
+endif()
+same(t1 legacy "resumed from the earlier layout vs one run")
+message(STATUS "an ensemble directory of the earlier layout resumed (80 already done, 40 to run)")
 
 # 4. Invalid sweeps fail with exit 2 before running (no output directory made).
 foreach(bad "production[0].rate=1" "production[3].rate_per_s=1" "production[0].rate_per_s=fast"
