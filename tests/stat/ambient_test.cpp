@@ -361,3 +361,75 @@ TEST_CASE("NMDARs under ambient glutamate alone: tonic current = the scheme's ow
   INFO("stochastic test: tonic current per receptor " << mean << " pA vs " << mean_theory << " ± " << se);
   CHECK(std::fabs(mean - mean_theory) <= 4 * se);
 }
+
+TEST_CASE("diffusing agents bind a background at kon·C exactly while they face its compartment" *
+          doctest::test_suite("stat")) {
+  // Positions change only at step ends; an agent's pending event is redrawn there
+  // when its triangle now faces another compartment. So an agent that is unbound and
+  // faces the cleft at t_k (a sample after step k) binds in (t_k, t_k + dt] with
+  // probability q = 1 − exp(−kon·C·dt), and one that faces elsewhere never does.
+  // Agents start on the PSD (facing the cleft) and on the perisynaptic ring (facing
+  // the extracellular space) of a spine with a cleft and diffuse across the border
+  // (D = 0.1 µm²/s, dt = 0.1 ms), with kon·C = 2 µM⁻¹s⁻¹ · 25 µM = 50 s⁻¹ in the
+  // cleft only; sampled after every step for 0.1 s. Checks: no binding off the cleft
+  // (a drop in rate is handled by thinning at the event) and the number of bindings
+  // equals Σ_k n_k·q (n_k: unbound agents facing the cleft at t_k), which needs the
+  // redraw for agents that arrive on the PSD. The count is a sum of independent
+  // Bernoulli(q) trials given the n_k: SE = sqrt(Σ n_k·q(1 − q)); tolerance 4 SE
+  // (a binding and unbinding inside one step, probability ≈ 50·dt·3·dt/2 = 7.5e-7
+  // per trial, is neglected). Seed 21.
+  TempDir dir;
+  {
+    std::ofstream out(dir.path() / "binder.pbtxt");
+    out << kBinderFile;
+  }
+  const double dt = 1e-4, rate = 2 * 25;
+  const LoadedScene scene = load_scene_text(dir, "moving.pbtxt", R"(
+simulation { dt_s: 1e-4 t_end_s: 0.1 seed: 21 }
+geometry { spine { cleft: true } }
+agent_file: "binder.pbtxt"
+output { counts_interval_s: 0.1 frame_interval_s: 0 render_png: false }
+species { name: "L" diffusion_um2_per_s: 100 }
+species { name: "A" kind: MEMBRANE diffusion_um2_per_s: 0.1 agent_type: "Binder" }
+placement { species: "A" count: 200 region: "psd" }
+placement { species: "A" count: 200 region: "perisynaptic" }
+background { species: "L" compartment: "cleft" constant_uM: 25 }
+)");
+  const Model& m = scene.model;
+  const int cleft = m.geometry.find_compartment("cleft");
+  REQUIRE(cleft >= 0);
+  Simulator sim(m, std::make_unique<SerialStepper>());
+  std::vector<int> last_state, last_side;
+  long bindings = 0, bindings_off_cleft = 0, trials = 0, unbound_off_cleft = 0;
+  SamplingObserver obs([&](double t, const Simulator& s) {
+    const auto& mem = s.world().membrane;
+    std::vector<int> state(mem.size()), side(mem.size());
+    for (std::size_t a = 0; a < mem.size(); ++a) {
+      state[a] = mem.state[a];
+      side[a] = m.geometry.triangle_sides[mem.triangle[a]][0];
+      unbound_off_cleft += state[a] == 0 && side[a] != cleft;
+      if (t < m.t_end_s * (1 - 1e-9)) trials += state[a] == 0 && side[a] == cleft;
+    }
+    if (!last_state.empty())
+      for (std::size_t a = 0; a < mem.size(); ++a)
+        if (last_state[a] == 0 && state[a] == 1) {
+          ++bindings;
+          bindings_off_cleft += last_side[a] != cleft;
+        }
+    last_state = std::move(state);
+    last_side = std::move(side);
+  });
+  sim.add_observer(&obs, dt);
+  sim.run();
+  const double q = 1 - std::exp(-rate * dt);
+  const double expected = static_cast<double>(trials) * q;
+  const double se = std::sqrt(static_cast<double>(trials) * q * (1 - q));
+  std::printf(
+      "[moving agents] %ld bindings vs %.1f ± %.1f (%ld unbound agent-steps facing the cleft); %ld off the "
+      "cleft; %ld unbound agent-steps elsewhere\n",
+      bindings, expected, se, trials, bindings_off_cleft, unbound_off_cleft);
+  CHECK(unbound_off_cleft > 1000);  // agents are off the cleft-facing PSD, unbound, much of the time
+  CHECK(bindings_off_cleft == 0);
+  INFO("stochastic test: bindings " << bindings << " vs " << expected << " ± " << se);
+  CHECK(std::fabs(static_cast<double>(bindings) - expected) <= 4 * se);
+}
