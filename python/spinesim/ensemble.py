@@ -112,6 +112,6 @@ def _units(column: str) -> str:
         return "pA"
     if column.endswith(".ca_ions"):
         return "ions (cumulative)"
-    if column.startswith("clamp:"):
+    if column.startswith("clamp:") or column.startswith("background:"):
         return "µM"
     return "count"

@@ -20,7 +20,8 @@ using namespace spinesim::testing;
 
 namespace {
 
-/// U --L, kon--> B (conducting, 10 pS, E_rev 0 mV), B --koff--> U.
+/// Binder: U --L, kon--> B (conducting, 10 pS, E_rev 0 mV), B --koff--> U.
+/// Catcher: U --L, kon--> B, irreversible.
 constexpr const char* kBinderFile = R"(
 agent_type {
   name: "Binder"
@@ -29,6 +30,13 @@ agent_type {
   state { name: "B" conductance_pS: 10 reversal_mV: 0 source: "test" }
   transition { from: "U" to: "B" ligand { species: "L" kon_per_uM_per_s: 2 } source: "test" }
   transition { from: "B" to: "U" rate_per_s: 3 source: "test" }
+}
+agent_type {
+  name: "Catcher"
+  source: "test scheme"
+  state { name: "U" }
+  state { name: "B" }
+  transition { from: "U" to: "B" ligand { species: "L" kon_per_uM_per_s: 0.1 } source: "test" }
 }
 )";
 
@@ -148,6 +156,53 @@ TEST_CASE("stepped background: nothing binds before the step, kon·C/(kon·C + k
               p_theory);
   CHECK(bound_before == 0);
   CHECK(samples == 90L * n);
+  INFO("stochastic test: bound fraction " << p << " vs " << p_theory << " ± " << se);
+  CHECK(std::fabs(p - p_theory) <= 4 * se);
+}
+
+TEST_CASE("infusion background: irreversible binding follows 1 − exp(−kon·∫C dt) (thinning)" *
+          doctest::test_suite("stat")) {
+  // A smooth background profile is followed by thinning against its bound over
+  // windows of at most 1 s, as a clamp's infusion. Theory for U --kon·C(t)--> B:
+  // P(bound at T) = 1 − exp(−kon·∫₀ᵀ C dt). Infusion start 0, duration D = 10 s,
+  // peak C_p = 1 µM, half-life 5 s (k = ln 2/5 s⁻¹), T = 20 s:
+  //   ∫₀ᴰ C = C_p·(D − (1 − e^(−kD))/k)/(1 − e^(−kD)),  ∫ᴰᵀ C = C_p·(1 − e^(−k(T−D)))/k,
+  // 11.53 µM·s in all; kon = 0.1 µM⁻¹s⁻¹ gives P = 0.684. N = 1000 independent
+  // agents: Binomial, SE = sqrt(P(1 − P)/N) = 0.0147; tolerance 4 SE. Seed 13.
+  TempDir dir;
+  {
+    std::ofstream out(dir.path() / "binder.pbtxt");
+    out << kBinderFile;
+  }
+  const LoadedScene scene = load_scene_text(dir, "infusion.pbtxt", R"(
+simulation { dt_s: 1e-4 t_end_s: 20 seed: 13 }
+geometry { box { } }
+agent_file: "binder.pbtxt"
+output { counts_interval_s: 20 frame_interval_s: 0 render_png: false }
+species { name: "L" diffusion_um2_per_s: 100 }
+species { name: "A" kind: MEMBRANE diffusion_um2_per_s: 0 agent_type: "Catcher" binding_side: BACK }
+placement { species: "A" count: 1000 region: "box_wall" }
+background {
+  species: "L" compartment: "box"
+  infusion { start_s: 0 duration_s: 10 peak_uM: 1 half_life_s: 5 }
+}
+)");
+  const double k = std::log(2.0) / 5, d = 10, t_end = 20, kon = 0.1;
+  const double integral =
+      (d - (1 - std::exp(-k * d)) / k) / (1 - std::exp(-k * d)) + (1 - std::exp(-k * (t_end - d))) / k;
+  const double p_theory = 1 - std::exp(-kon * integral);
+  Simulator sim(scene.model, std::make_unique<SerialStepper>());
+  long bound = 0;
+  SamplingObserver obs([&](double t, const Simulator& s) {
+    if (t < t_end) return;
+    for (std::size_t a = 0; a < s.world().membrane.size(); ++a) bound += s.world().membrane.state[a] == 1;
+  });
+  sim.add_observer(&obs, t_end);
+  sim.run();
+  const double p = static_cast<double>(bound) / 1000;
+  const double se = std::sqrt(p_theory * (1 - p_theory) / 1000);
+  std::printf("[infusion background] bound %.3f ± %.3f vs 1 - exp(-kon ∫C dt) = %.3f (∫C dt = %.3f uM s)\n", p, se,
+              p_theory, integral);
   INFO("stochastic test: bound fraction " << p << " vs " << p_theory << " ± " << se);
   CHECK(std::fabs(p - p_theory) <= 4 * se);
 }
