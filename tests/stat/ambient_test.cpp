@@ -40,6 +40,12 @@ agent_type {
 }
 )";
 
+/// Writes kBinderFile as binder.pbtxt in `dir`.
+void write_binder_file(const TempDir& dir) {
+  std::ofstream out(dir.path() / "binder.pbtxt");
+  out << kBinderFile;
+}
+
 /// A 1 µm box, `n` immobile Binders on its wall facing the inside (compartment
 /// "box"), a diffusing ligand L with no particles and the given background block.
 std::string binder_scene(int n, double t_end, double every, std::uint64_t seed, const std::string& background) {
@@ -71,10 +77,7 @@ TEST_CASE("background only: U ⇌ B agents reach kon·C/(kon·C + koff), with th
   // −0.7 pA (10 pS × −70 mV) per bound agent at every sample (an identity, checked
   // at each), so its mean is the tonic current −0.7 pA·N_agents·p.
   TempDir dir;
-  {
-    std::ofstream out(dir.path() / "binder.pbtxt");
-    out << kBinderFile;
-  }
+  write_binder_file(dir);
   const int n = 100;
   const double every = 2, t_end = 200;
   const LoadedScene scene = load_scene_text(
@@ -126,10 +129,7 @@ TEST_CASE("stepped background: nothing binds before the step, kon·C/(kon·C + k
   // p = 0.4 of the test above. N = 100 agents × 90 samples (every 2 s up to 200 s);
   // SE = sqrt(p(1−p)/9000) = 0.0052; tolerance 4 SE. Seed 12.
   TempDir dir;
-  {
-    std::ofstream out(dir.path() / "binder.pbtxt");
-    out << kBinderFile;
-  }
+  write_binder_file(dir);
   const int n = 100;
   const LoadedScene scene = load_scene_text(
       dir, "steps.pbtxt",
@@ -170,10 +170,7 @@ TEST_CASE("infusion background: irreversible binding follows 1 − exp(−kon·�
   // 11.53 µM·s in all; kon = 0.1 µM⁻¹s⁻¹ gives P = 0.684. N = 1000 independent
   // agents: Binomial, SE = sqrt(P(1 − P)/N) = 0.0147; tolerance 4 SE. Seed 13.
   TempDir dir;
-  {
-    std::ofstream out(dir.path() / "binder.pbtxt");
-    out << kBinderFile;
-  }
+  write_binder_file(dir);
   const LoadedScene scene = load_scene_text(dir, "infusion.pbtxt", R"(
 simulation { dt_s: 1e-4 t_end_s: 20 seed: 13 }
 geometry { box { } }
@@ -224,49 +221,14 @@ TEST_CASE("background and particles of one ligand add: binding by rate plus by c
   // bindings from the background, and only captures remove particles. Seed 502.
   const double d_glu = 200, dt = 2e-6, r_capture = 0.01, kon = 10, t_end = 1e-3, c_bg = 50;
   const int n_receptors = 1000, n_glutamate = 60000;
-  Model m;
-  m.name = "collision_and_background";
-  m.geometry = split_box();
-  m.outer_compartment = m.geometry.find_compartment("extracellular");
-  m.dt_s = dt;
-  m.t_end_s = t_end;
-  m.seed = 502;
-  SpeciesDef glu;
-  glu.name = "glutamate";
-  glu.diffusion_um2_per_s = d_glu;
-  SpeciesDef rec;
-  rec.name = "R";
-  rec.membrane = true;
-  rec.agent_type = 0;
-  rec.capture_radius_um = r_capture;
-  m.species = {glu, rec};
-  AgentTypeDef type;
-  type.name = "Receptor";
-  type.states = {{"R"}, {"RL"}};
-  AgentTransitionDef tr;
-  tr.from = 0;
-  tr.to = 1;
-  tr.rate = kon;
-  tr.ligand = "glutamate";
-  tr.ligand_source = LigandSource::kParticle;
-  tr.ligand_index = 0;
-  type.transitions = {tr};
-  type.out = {{0}, {}};
-  m.agent_types = {type};
-  m.surface_behaviour.assign(m.geometry.region_names.size() * m.species.size(), SurfaceBehaviour::kReflect);
+  Model m = collision_model(d_glu, dt, r_capture, kon, t_end, 502, n_receptors, n_glutamate);
   const int right = m.geometry.find_compartment("right");
-  const int partition = m.geometry.find_region("partition");
   REQUIRE(right >= 0);
-  REQUIRE(partition >= 0);
   BackgroundDef bg;
   bg.species = 0;
   bg.compartment = right;
   bg.profile = TimeProfile::constant_value(c_bg);
   m.backgrounds = {bg};
-  m.placements.push_back(
-      {0, static_cast<std::uint64_t>(n_glutamate), PlacementDef::Where::kCompartment, right, {}, -1});
-  m.placements.push_back({1, static_cast<std::uint64_t>(n_receptors), PlacementDef::Where::kRegion, -1, {}, partition});
-  m.count_species = {0, 1};
 
   // Mass action of both routes, RK4 in molecule numbers.
   const double k = per_uM_per_s_to_um3_per_s(kon) / 1.0, k_bg = kon * c_bg;
@@ -434,10 +396,7 @@ TEST_CASE("diffusing agents bind a background at kon·C exactly while they face 
   // (a binding and unbinding inside one step, probability ≈ 50·dt·3·dt/2 = 7.5e-7
   // per trial, is neglected). Seed 21.
   TempDir dir;
-  {
-    std::ofstream out(dir.path() / "binder.pbtxt");
-    out << kBinderFile;
-  }
+  write_binder_file(dir);
   const double dt = 1e-4, rate = 2 * 25;
   const LoadedScene scene = load_scene_text(dir, "moving.pbtxt", R"(
 simulation { dt_s: 1e-4 t_end_s: 0.1 seed: 21 }
