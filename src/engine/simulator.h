@@ -270,7 +270,8 @@ class Simulator final : private CaptureSink {
   /// Per (species, compartment), species-major: index into Model::backgrounds or -1;
   /// empty when the scene has no backgrounds.
   std::vector<int> background_index_;
-  std::vector<std::uint8_t> has_background_;  ///< per species: it has a background somewhere
+  std::vector<std::uint8_t> has_background_;        ///< per species: it has a background somewhere
+  std::vector<std::uint8_t> type_sees_background_;  ///< per agent type: it binds a ligand that has one
   /// Triangles of membrane molecules before the step in progress, kept only when
   /// agents that see a background can move (reschedule_moved_agents).
   bool track_agent_moves_ = false;

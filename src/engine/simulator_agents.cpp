@@ -86,7 +86,7 @@ void Simulator::init_agents() {
       has_background_[static_cast<std::size_t>(bg.species)] = 1;
     }
   }
-  std::vector<std::uint8_t> type_sees_background;
+  type_sees_background_.clear();
   int offset = 1;  // global state 0 is a plain molecule
   for (const AgentTypeDef& type : model_.agent_types) {
     state_offset_.push_back(offset);
@@ -105,11 +105,11 @@ void Simulator::init_agents() {
       }
     }
     type_has_continuous_.push_back(continuous ? 1 : 0);
-    type_sees_background.push_back(sees_background ? 1 : 0);
+    type_sees_background_.push_back(sees_background ? 1 : 0);
   }
   for (const SpeciesDef& sp : model_.species)
     if (sp.agent_type >= 0 && sp.diffusion_um2_per_s > 0 &&
-        type_sees_background[static_cast<std::size_t>(sp.agent_type)])
+        type_sees_background_[static_cast<std::size_t>(sp.agent_type)])
       track_agent_moves_ = true;
   agent_bound_.assign(world_.membrane.size(), 0);
   agent_window_.assign(world_.membrane.size(), kNever);
@@ -305,7 +305,7 @@ void Simulator::reschedule_moved_agents(double t) {
   for (std::uint32_t a = 0; a < pre_step_triangle_.size() && a < m.size(); ++a) {
     if (m.triangle[a] == pre_step_triangle_[a]) continue;
     const SpeciesDef& sp = model_.species[m.species[a]];
-    if (sp.agent_type < 0) continue;
+    if (sp.agent_type < 0 || !type_sees_background_[static_cast<std::size_t>(sp.agent_type)]) continue;
     const int side = sp.binds_from_back ? 1 : 0;
     if (sides[m.triangle[a]][side] != sides[pre_step_triangle_[a]][side]) schedule_agent(a, t);
   }
