@@ -365,11 +365,13 @@ bool Simulator::advance(double t_limit, std::uint64_t max_steps) {
       if (has_capture_) rebuild_capture_index(time_s_);
       ctx_->world = &world_;
       ctx_->capture = has_capture_ ? &capture_ : nullptr;
+      if (track_agent_moves_) pre_step_triangle_ = world_.membrane.triangle;
       stepper_->step(*ctx_, world_, this);
       next_reaction_valid_ = false;
       ++stats_.steps;
       ++steps_since_anchor_;
       time_s_ = capture_time_;
+      if (track_agent_moves_) reschedule_moved_agents(time_s_);
       // Pairs first: products made by dissociation at this boundary must take a step
       // before their first binding check (the unbinding radius is calibrated so).
       if (!bimolecular_.empty()) fire_bimolecular(time_s_);
@@ -494,6 +496,13 @@ void Simulator::restore_state(RunState s) {
       m.event.size() != nm || m.draws.size() != nm || m.reaction_time.size() != nm || s.agent_bound.size() != nm ||
       s.agent_window.size() != nm)
     fail("membrane molecule arrays differ in length");
+  // Checkpoints from before backgrounds hold no ligand-origin counts: all 0 then.
+  if (m.ambient_bound.empty() && m.particle_bound.empty()) {
+    s.world.membrane.ambient_bound.assign(nm, 0);
+    s.world.membrane.particle_bound.assign(nm, 0);
+  }
+  if (s.world.ambient_bindings.empty()) s.world.ambient_bindings.assign(n_species, 0);
+  if (m.ambient_bound.size() != nm || m.particle_bound.size() != nm) fail("membrane molecule arrays differ in length");
   for (std::size_t i = 0; i < nv; ++i)
     if (v.species[i] >= n_species || v.compartment[i] >= model_.geometry.compartment_names.size())
       fail("a volume molecule has an unknown species or compartment");
@@ -501,8 +510,8 @@ void Simulator::restore_state(RunState s) {
     if (m.species[i] >= n_species || m.triangle[i] >= model_.geometry.triangle_count())
       fail("a membrane molecule has an unknown species or triangle");
   if (s.world.absorbed.size() != counters || s.world.crossed.size() != 2 * counters ||
-      s.world.ca_ions.size() != n_species || s.world.charge_pC.size() != n_species || s.ca_rate.size() != n_species ||
-      s.current_pA.size() != n_species)
+      s.world.ca_ions.size() != n_species || s.world.charge_pC.size() != n_species ||
+      s.world.ambient_bindings.size() != n_species || s.ca_rate.size() != n_species || s.current_pA.size() != n_species)
     fail("per-species counters have the wrong size");
   if (s.poisson_count.size() != model_.releases.size() || s.production_count.size() != model_.productions.size())
     fail("release or production counters have the wrong size");

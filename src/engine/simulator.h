@@ -114,10 +114,25 @@ class Simulator final : private CaptureSink {
   double ca_ions(int species) const;
   double charge_pC(int species) const;
   double current_pA(int species) const { return current_pA_[static_cast<std::size_t>(species)]; }
+  /// Ligands the agents of `species` have bound from a background so far.
+  std::uint64_t ambient_bindings(int species) const {
+    return world_.ambient_bindings[static_cast<std::size_t>(species)];
+  }
   /// Offset of an agent type's states in the snapshot's global state table.
   int state_offset(int agent_type) const { return state_offset_[static_cast<std::size_t>(agent_type)]; }
-  /// Current rate (1/s) of a first-order or clamped-ligand agent transition at time t.
-  double transition_rate(const AgentTransitionDef& tr, double t) const;
+  /// Current rate (1/s) of an agent transition at time t for an agent whose binding
+  /// side faces `compartment`: first order, a clamped ligand, or the background of a
+  /// particle ligand there (particles themselves bind by collision, not by rate).
+  double transition_rate(const AgentTransitionDef& tr, int compartment, double t) const;
+  /// Compartment from which volume ligands reach agent `a` (its binding side).
+  int binding_compartment(std::uint32_t a) const;
+  /// Index into Model::backgrounds of `species` in `compartment`, or -1.
+  int background_index(int species, int compartment) const {
+    return background_index_.empty()
+               ? -1
+               : background_index_[static_cast<std::size_t>(species) * model_.geometry.compartment_names.size() +
+                                   static_cast<std::size_t>(compartment)];
+  }
   /// Compartment containing p (-1 on a wall), using the grid's per-cell cache.
   int compartment_at(const Vec3& p) const;
 
@@ -149,6 +164,15 @@ class Simulator final : private CaptureSink {
   void rebuild_capture_index(double t);
   bool on_capture(std::size_t ligand, std::uint32_t agent, std::uint16_t transition) override;
   void release_ligand(std::uint32_t agent, int species);
+  /// The concentration profile a ligand transition follows for an agent facing
+  /// `compartment`: its clamp, or the background of its particle species; null if none.
+  const TimeProfile* ligand_profile(const AgentTransitionDef& tr, int compartment) const;
+  /// Bookkeeping of a transition's ligand for an agent that has a background ligand;
+  /// returns whether an unbinding step gives a particle back.
+  bool note_bound_ligand(std::uint32_t agent, const AgentTransitionDef& tr, bool by_capture);
+  /// After a Brownian step: redraws the pending event of every agent that moved to a
+  /// triangle whose binding side faces another compartment (its background changed).
+  void reschedule_moved_agents(double t);
   // Volume reactions (simulator_reactions.cpp).
   void init_reactions();
   double draw_reaction_time(std::uint32_t id, int species, double t) const;
@@ -243,6 +267,15 @@ class Simulator final : private CaptureSink {
   std::vector<double> agent_window_;  ///< per membrane molecule: end of the bound's validity
   std::vector<int> state_offset_;     ///< per agent type
   std::vector<std::uint8_t> type_has_continuous_;  ///< per agent type: a rate follows a smooth profile
+  /// Per (species, compartment), species-major: index into Model::backgrounds or -1;
+  /// empty when the scene has no backgrounds.
+  std::vector<int> background_index_;
+  std::vector<std::uint8_t> has_background_;        ///< per species: it has a background somewhere
+  std::vector<std::uint8_t> type_sees_background_;  ///< per agent type: it binds a ligand that has one
+  /// Triangles of membrane molecules before the step in progress, kept only when
+  /// agents that see a background can move (reschedule_moved_agents).
+  bool track_agent_moves_ = false;
+  std::vector<std::uint32_t> pre_step_triangle_;
   bool has_capture_ = false;
   CaptureIndex capture_;
   double capture_time_ = 0;                   ///< end time of the step being taken (captures happen then)

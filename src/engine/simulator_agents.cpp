@@ -8,7 +8,10 @@
 // every candidate is accepted, which is Gillespie's direct method per agent. When a
 // rate changes at a breakpoint, or a ligand collision changes the state, the
 // pending event is redrawn; exponential waiting times are memoryless, so that is
-// exact.
+// exact. A particle ligand with a background concentration in the compartment an
+// agent faces is both: its particles bind by collision and its background by rate,
+// like a clamp; an agent that moves to a triangle facing another compartment is
+// redrawn at the end of that step (positions change only at step boundaries).
 #include <algorithm>
 #include <cmath>
 
@@ -29,20 +32,36 @@ constexpr double kReleaseOffsetUm = 1e-6;
 double Simulator::next_breakpoint(double t) const {
   double next = model_.membrane_potential_mV.next_breakpoint(t);
   for (const ClampDef& c : model_.clamps) next = std::min(next, c.profile.next_breakpoint(t));
+  for (const BackgroundDef& b : model_.backgrounds) next = std::min(next, b.profile.next_breakpoint(t));
   return next;
 }
 
-double Simulator::transition_rate(const AgentTransitionDef& tr, double t) const {
-  double k = tr.rate;
+int Simulator::binding_compartment(std::uint32_t a) const {
+  const MembraneMolecules& m = world_.membrane;
+  return model_.geometry.triangle_sides[m.triangle[a]][model_.species[m.species[a]].binds_from_back ? 1 : 0];
+}
+
+const TimeProfile* Simulator::ligand_profile(const AgentTransitionDef& tr, int compartment) const {
   switch (tr.ligand_source) {
-    case LigandSource::kNone:
-      break;
     case LigandSource::kClamp:
-      k *= clamp_uM(tr.ligand_index, t);
-      break;
-    case LigandSource::kParticle:  // by collision, not by rate
+      return &model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile;
+    case LigandSource::kParticle: {
+      const int b = compartment >= 0 ? background_index(tr.ligand_index, compartment) : -1;
+      return b >= 0 ? &model_.backgrounds[static_cast<std::size_t>(b)].profile : nullptr;
+    }
+    case LigandSource::kNone:
     case LigandSource::kAbsent:
-      return 0;
+      break;
+  }
+  return nullptr;
+}
+
+double Simulator::transition_rate(const AgentTransitionDef& tr, int compartment, double t) const {
+  double k = tr.rate;
+  if (tr.ligand_source != LigandSource::kNone) {
+    const TimeProfile* c = ligand_profile(tr, compartment);
+    if (c == nullptr) return 0;
+    k *= c->at(t);
   }
   if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * voltage_mV(t));
   return k;
@@ -54,19 +73,44 @@ void Simulator::init_agents() {
   current_pA_.assign(n_species, 0);
   world_.ca_ions.assign(n_species, 0);
   world_.charge_pC.assign(n_species, 0);
+  if (world_.ambient_bindings.size() != n_species) world_.ambient_bindings.assign(n_species, 0);
+  has_background_.assign(n_species, 0);
+  background_index_.clear();
+  if (!model_.backgrounds.empty()) {
+    const std::size_t n_compartments = model_.geometry.compartment_names.size();
+    background_index_.assign(n_species * n_compartments, -1);
+    for (std::size_t b = 0; b < model_.backgrounds.size(); ++b) {
+      const BackgroundDef& bg = model_.backgrounds[b];
+      background_index_[static_cast<std::size_t>(bg.species) * n_compartments +
+                        static_cast<std::size_t>(bg.compartment)] = static_cast<int>(b);
+      has_background_[static_cast<std::size_t>(bg.species)] = 1;
+    }
+  }
+  type_sees_background_.clear();
   int offset = 1;  // global state 0 is a plain molecule
   for (const AgentTypeDef& type : model_.agent_types) {
     state_offset_.push_back(offset);
     offset += static_cast<int>(type.states.size());
-    bool continuous = false;
+    bool continuous = false, sees_background = false;
     for (const AgentTransitionDef& tr : type.transitions) {
       if (tr.ligand_source == LigandSource::kClamp &&
           model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile.kind == TimeProfile::Kind::kInfusion)
         continuous = true;
-      if (tr.ligand_source == LigandSource::kParticle) has_capture_ = true;
+      if (tr.ligand_source != LigandSource::kParticle) continue;
+      has_capture_ = true;
+      for (const BackgroundDef& bg : model_.backgrounds) {
+        if (bg.species != tr.ligand_index) continue;
+        sees_background = true;
+        if (bg.profile.kind == TimeProfile::Kind::kInfusion) continuous = true;
+      }
     }
     type_has_continuous_.push_back(continuous ? 1 : 0);
+    type_sees_background_.push_back(sees_background ? 1 : 0);
   }
+  for (const SpeciesDef& sp : model_.species)
+    if (sp.agent_type >= 0 && sp.diffusion_um2_per_s > 0 &&
+        type_sees_background_[static_cast<std::size_t>(sp.agent_type)])
+      track_agent_moves_ = true;
   agent_bound_.assign(world_.membrane.size(), 0);
   agent_window_.assign(world_.membrane.size(), kNever);
   if (has_capture_) {
@@ -174,15 +218,16 @@ void Simulator::schedule_agent(std::uint32_t a, double t) {
   // and with it an agent waiting for the next step of a pulse would draw rejected
   // candidates at the pulse's rate all the time before it.
   const double v = voltage_mV(t);
+  const int compartment = binding_compartment(a);
   double bound = 0;
   for (int j : type.out[m.state[a]]) {
     const AgentTransitionDef& tr = type.transitions[static_cast<std::size_t>(j)];
     double k = tr.rate;
-    if (tr.ligand_source == LigandSource::kClamp) {
-      const TimeProfile& c = model_.clamps[static_cast<std::size_t>(tr.ligand_index)].profile;
-      k *= c.kind == TimeProfile::Kind::kInfusion ? c.max_on(t, std::min(window, model_.t_end_s)) : c.at(t);
-    } else if (tr.ligand_source != LigandSource::kNone)
-      continue;
+    if (tr.ligand_source != LigandSource::kNone) {
+      const TimeProfile* c = ligand_profile(tr, compartment);
+      if (c == nullptr) continue;  // a particle ligand without a background binds by collision only
+      k *= c->kind == TimeProfile::Kind::kInfusion ? c->max_on(t, std::min(window, model_.t_end_s)) : c->at(t);
+    }
     if (tr.voltage_per_mV != 0) k *= std::exp(tr.voltage_per_mV * v);
     bound += k;
   }
@@ -207,9 +252,10 @@ void Simulator::fire_agent(std::uint32_t a, double t) {
   const AgentTypeDef& type = model_.agent_types[static_cast<std::size_t>(sp.agent_type)];
   CounterRng rng({model_.seed, m.id[a], m.draws[a]++, Purpose::kEvent});
   double u = uniform_open0(rng()) * agent_bound_[a];
+  const int compartment = binding_compartment(a);
   int chosen = -1;
   for (int j : type.out[m.state[a]]) {
-    const double k = transition_rate(type.transitions[static_cast<std::size_t>(j)], t);
+    const double k = transition_rate(type.transitions[static_cast<std::size_t>(j)], compartment, t);
     if (u <= k) {
       chosen = j;
       break;
@@ -218,12 +264,51 @@ void Simulator::fire_agent(std::uint32_t a, double t) {
   }
   if (chosen >= 0) {
     const AgentTransitionDef& tr = type.transitions[static_cast<std::size_t>(chosen)];
+    const bool gives_particle = note_bound_ligand(a, tr, false);
     set_agent_state(a, tr.to, t);
     ++stats_.agent_transitions;
-    if (tr.releases_species >= 0) release_ligand(a, tr.releases_species);
+    if (tr.releases_species >= 0 && gives_particle) release_ligand(a, tr.releases_species);
     if (exit_to_pool(a, t)) return;
   }
   schedule_agent(a, t);
+}
+
+bool Simulator::note_bound_ligand(std::uint32_t a, const AgentTransitionDef& tr, bool by_capture) {
+  MembraneMolecules& m = world_.membrane;
+  if (tr.ligand_source == LigandSource::kParticle && has_background_[static_cast<std::size_t>(tr.ligand_index)]) {
+    // Saturating: a scheme whose unbinding steps give nothing back never decrements.
+    std::uint8_t& held = by_capture ? m.particle_bound[a] : m.ambient_bound[a];
+    if (held < 255) ++held;
+    if (!by_capture) ++world_.ambient_bindings[m.species[a]];
+    return false;
+  }
+  if (tr.releases_species < 0 || !has_background_[static_cast<std::size_t>(tr.releases_species)]) return true;
+  // The ligand that leaves is one of those held, each equally likely (the scheme's
+  // states do not tell identical ligands apart); the background is a reservoir, so
+  // one of its own goes back to it.
+  const unsigned ambient = m.ambient_bound[a], particle = m.particle_bound[a];
+  bool from_particle = true;
+  if (ambient > 0 && particle > 0) {
+    CounterRng rng({model_.seed, m.id[a], m.draws[a]++, Purpose::kEvent});
+    from_particle = uniform_open0(rng()) * (ambient + particle) > ambient;
+  } else if (ambient > 0) {
+    from_particle = false;
+  }
+  if (from_particle && particle > 0) --m.particle_bound[a];
+  if (!from_particle) --m.ambient_bound[a];
+  return from_particle;
+}
+
+void Simulator::reschedule_moved_agents(double t) {
+  const MembraneMolecules& m = world_.membrane;
+  const auto& sides = model_.geometry.triangle_sides;
+  for (std::uint32_t a = 0; a < pre_step_triangle_.size() && a < m.size(); ++a) {
+    if (m.triangle[a] == pre_step_triangle_[a]) continue;
+    const SpeciesDef& sp = model_.species[m.species[a]];
+    if (sp.agent_type < 0 || !type_sees_background_[static_cast<std::size_t>(sp.agent_type)]) continue;
+    const int side = sp.binds_from_back ? 1 : 0;
+    if (sides[m.triangle[a]][side] != sides[pre_step_triangle_[a]][side]) schedule_agent(a, t);
+  }
 }
 
 void Simulator::release_ligand(std::uint32_t a, int species) {
@@ -288,6 +373,7 @@ bool Simulator::on_capture(std::size_t /*ligand*/, std::uint32_t a, std::uint16_
   const AgentTransitionDef& tr = type.transitions[transition];
   // An earlier ligand in this step may already have moved the agent on.
   if (m.state[a] != tr.from) return false;
+  note_bound_ligand(a, tr, true);
   set_agent_state(a, tr.to, capture_time_);
   schedule_agent(a, capture_time_);
   ++stats_.captures;

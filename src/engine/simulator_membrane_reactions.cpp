@@ -55,6 +55,8 @@ void Simulator::compact_membrane(const std::vector<std::uint8_t>& keep) {
       m.event[out] = m.event[i];
       m.draws[out] = m.draws[i];
       m.reaction_time[out] = m.reaction_time[i];
+      m.ambient_bound[out] = m.ambient_bound[i];
+      m.particle_bound[out] = m.particle_bound[i];
       agent_bound_[out] = agent_bound_[i];
       agent_window_[out] = agent_window_[i];
       if (m.event[out] != kNoEvent && queue_.pending(m.event[out])) queue_.set_target(m.event[out], out);
@@ -70,6 +72,8 @@ void Simulator::compact_membrane(const std::vector<std::uint8_t>& keep) {
   m.event.resize(out);
   m.draws.resize(out);
   m.reaction_time.resize(out);
+  m.ambient_bound.resize(out);
+  m.particle_bound.resize(out);
   agent_bound_.resize(out);
   agent_window_.resize(out);
 }

@@ -75,6 +75,10 @@ struct MembraneMolecules {
   std::vector<std::uint32_t> event;   ///< pending event handle of an agent, or kNoEvent
   std::vector<std::uint32_t> draws;   ///< random draws used so far (keys the agent's event stream)
   std::vector<double> reaction_time;  ///< next unimolecular reaction of a plain molecule; kNever if none
+  /// Agents whose ligand has a background (Model::backgrounds): ligands of that
+  /// species held now that came from the background and from particles. An unbinding
+  /// step gives a particle back only for the latter.
+  std::vector<std::uint8_t> ambient_bound, particle_bound;
   std::size_t size() const { return triangle.size(); }
   void push(const SurfacePoint& p, std::uint16_t s, std::uint32_t i, std::uint16_t st = 0, double t_react = kNever) {
     reaction_time.push_back(t_react);
@@ -86,6 +90,8 @@ struct MembraneMolecules {
     state.push_back(st);
     event.push_back(std::numeric_limits<std::uint32_t>::max());
     draws.push_back(0);
+    ambient_bound.push_back(0);
+    particle_bound.push_back(0);
   }
   SurfacePoint point(std::size_t i) const { return {triangle[i], u[i], v[i]}; }
 };
@@ -106,6 +112,8 @@ struct World {
   /// Cumulative per species: Ca2+ ions that entered through its agents' conducting
   /// states (integrated exactly between state changes), and charge in pC.
   std::vector<double> ca_ions, charge_pC;
+  /// Cumulative per agent species: ligands its agents bound from a background.
+  std::vector<std::uint64_t> ambient_bindings;
   std::size_t molecule_count() const { return volume.size() + membrane.size(); }
 };
 

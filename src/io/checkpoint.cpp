@@ -50,12 +50,15 @@ void to_proto(const RunState& s, pb::RunState& p) {
   put(pm->mutable_event(), m.event);
   put(pm->mutable_draws(), m.draws);
   put(pm->mutable_reaction_time(), m.reaction_time);
+  put(pm->mutable_ambient_bound(), m.ambient_bound);
+  put(pm->mutable_particle_bound(), m.particle_bound);
   p.set_next_id(s.world.next_id);
   p.set_step_count(s.world.step_count);
   put(p.mutable_absorbed(), s.world.absorbed);
   put(p.mutable_crossed(), s.world.crossed);
   put(p.mutable_ca_ions(), s.world.ca_ions);
   put(p.mutable_charge_pc(), s.world.charge_pC);
+  put(p.mutable_ambient_bindings(), s.world.ambient_bindings);
   auto* q = p.mutable_queue();
   for (const auto& slot : s.queue.slots) {
     auto* e = q->add_slots();
@@ -122,12 +125,15 @@ RunState from_proto(const pb::RunState& p) {
   m.event = get<std::uint32_t>(pm.event());
   m.draws = get<std::uint32_t>(pm.draws());
   m.reaction_time = get<double>(pm.reaction_time());
+  m.ambient_bound = get<std::uint8_t>(pm.ambient_bound());
+  m.particle_bound = get<std::uint8_t>(pm.particle_bound());
   s.world.next_id = p.next_id();
   s.world.step_count = p.step_count();
   s.world.absorbed = get<std::uint64_t>(p.absorbed());
   s.world.crossed = get<std::uint64_t>(p.crossed());
   s.world.ca_ions = get<double>(p.ca_ions());
   s.world.charge_pC = get<double>(p.charge_pc());
+  s.world.ambient_bindings = get<std::uint64_t>(p.ambient_bindings());
   for (const auto& e : p.queue().slots()) {
     EventQueue::Slot slot;
     slot.time = e.time();

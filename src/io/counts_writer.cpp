@@ -64,6 +64,15 @@ CountColumns::CountColumns(const Model& model) : model_(model) {
           spec_.push_back({Column::kCaIons, s, 0});
           names_.push_back(sp.name + ".ca_ions");
         }
+        bool sees_background = false;
+        for (const auto& tr : type.transitions)
+          for (const auto& bg : model.backgrounds)
+            sees_background =
+                sees_background || (tr.ligand_source == LigandSource::kParticle && tr.ligand_index == bg.species);
+        if (sees_background) {
+          spec_.push_back({Column::kAmbientBindings, s, 0});
+          names_.push_back(sp.name + ".ambient_bindings");
+        }
       }
     }
   }
@@ -91,11 +100,17 @@ CountColumns::CountColumns(const Model& model) : model_(model) {
       spec_.push_back({Column::kClamp, static_cast<int>(c), 0});
       names_.push_back("clamp:" + model.clamps[c].species + "_uM");
     }
+  for (std::size_t b = 0; b < model.backgrounds.size(); ++b)
+    if (model.backgrounds[b].profile.kind != TimeProfile::Kind::kConstant) {
+      spec_.push_back({Column::kBackground, static_cast<int>(b), 0});
+      names_.push_back("background:" + model.species[static_cast<std::size_t>(model.backgrounds[b].species)].name +
+                       "@" + g.compartment_names[static_cast<std::size_t>(model.backgrounds[b].compartment)] + "_uM");
+    }
 }
 
 bool CountColumns::is_integer(std::size_t column) const {
   const auto kind = spec_[column].kind;
-  return kind != Column::kCurrent && kind != Column::kCaIons && kind != Column::kClamp;
+  return kind != Column::kCurrent && kind != Column::kCaIons && kind != Column::kClamp && kind != Column::kBackground;
 }
 
 const char* CountColumns::unit(std::size_t column) const {
@@ -105,6 +120,7 @@ const char* CountColumns::unit(std::size_t column) const {
     case Column::kCaIons:
       return "ions (cumulative)";
     case Column::kClamp:
+    case Column::kBackground:
       return "µM";
     default:
       return "count";
@@ -148,6 +164,12 @@ void CountColumns::values(double time_s, const Simulator& sim, std::vector<doubl
       case Column::kClamp:
         out[k] = sim.clamp_uM(c.species, time_s);
         continue;
+      case Column::kBackground:
+        out[k] = model_.backgrounds[static_cast<std::size_t>(c.species)].profile.at(time_s);
+        continue;
+      case Column::kAmbientBindings:
+        v = sim.ambient_bindings(c.species);
+        break;
       case Column::kVolume:
         v = vol[c.species * g.compartment_names.size() + c.place];
         break;

@@ -41,7 +41,9 @@ class CountColumns {
       kCurrent,
       kCaIons,
       kPool,
-      kClamp
+      kClamp,
+      kAmbientBindings,
+      kBackground
     } kind;
     int species, place;  // place = compartment or region
   };

@@ -198,6 +198,7 @@ class SceneCompiler {
     compile_environment(m);
     compile_species(m);
     resolve_agent_ligands(m);
+    compile_backgrounds(m);
     if (!geometry_ok_) return m;
     // Only point queries here: no wall clearances needed.
     grid_ = std::make_unique<SpatialGrid>(m.geometry, padded(m.geometry.bounds(), 0.1), 0.05, 1u << 20, false);
@@ -356,7 +357,8 @@ class SceneCompiler {
     try {
       m.world_box_region = m.geometry.intern_region("world_box");
     } catch (const std::length_error& e) {
-      error({{"geometry"}}, std::string("too many regions: ") + e.what() + " (the world box needs one); reuse region names");
+      error({{"geometry"}},
+            std::string("too many regions: ") + e.what() + " (the world box needs one); reuse region names");
       geometry_ok_ = false;
       return;
     }
@@ -428,14 +430,14 @@ class SceneCompiler {
                                                          ms.inside() + "'"));
         if (const auto si = check_self_intersections(mesh, kIntersectionsKept); si.pairs > 0) {
           mesh_intersections.push_back({name, intersecting_triangles(mesh, si), si});
-          error(field("file"), path.string() + ": the surface intersects itself: " + si.found[0].describe() +
-                                   (si.pairs > 1 ? std::string(" (and ") + (si.pairs >= kIntersectionsKept ? "at least " : "") +
-                                                       std::to_string(si.pairs - 1) + " more pair" +
-                                                       (si.pairs == 2 ? ")" : "s)")
-                                                 : std::string()) +
-                                   "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
-                                   "or PyMeshFix) so molecules cannot slip through, and see them with "
-                                   "`spinesim validate SCENE --intersections FILE.vtp`");
+          error(field("file"),
+                path.string() + ": the surface intersects itself: " + si.found[0].describe() +
+                    (si.pairs > 1 ? std::string(" (and ") + (si.pairs >= kIntersectionsKept ? "at least " : "") +
+                                        std::to_string(si.pairs - 1) + " more pair" + (si.pairs == 2 ? ")" : "s)")
+                                  : std::string()) +
+                    "; repair the mesh (e.g. MeshLab 'Select Self Intersecting Faces', "
+                    "or PyMeshFix) so molecules cannot slip through, and see them with "
+                    "`spinesim validate SCENE --intersections FILE.vtp`");
           geometry_ok_ = false;
         }
         if (geometry_ok_) {
@@ -471,8 +473,9 @@ class SceneCompiler {
         mesh_intersections.push_back(
             {loaded[x].name + " x " + loaded[y].name, intersecting_triangles(both, si), in_files});
         std::ostringstream msg;
-        msg << "surfaces '" << loaded[x].name << "' and '" << loaded[y].name << "' meet: " << in_files.found[0].describe()
-            << " (the first triangle in '" << loaded[x].name << "', the second in '" << loaded[y].name
+        msg << "surfaces '" << loaded[x].name << "' and '" << loaded[y].name
+            << "' meet: " << in_files.found[0].describe() << " (the first triangle in '" << loaded[x].name
+            << "', the second in '" << loaded[y].name
             << "'); surfaces must neither cross nor touch: shrink, move or remesh one of them";
         error(std::vector<PathStep>{{"geometry"}, {"meshes"}, {"surface", loaded[y].index}, {"file"}}, msg.str());
         geometry_ok_ = false;
@@ -499,8 +502,8 @@ class SceneCompiler {
         std::ostringstream msg;
         msg << "vertex " << gap->vertex - first_vertex[sv] << " of surface '" << loaded[sv].name << "' at (" << p.x
             << ", " << p.y << ", " << p.z << ") µm is " << gap->distance_um << " µm from triangle "
-            << gap->triangle - first_triangle[st] << " of surface '" << loaded[st].name
-            << "': a gap thinner than the " << kMinFeatureUm
+            << gap->triangle - first_triangle[st] << " of surface '" << loaded[st].name << "': a gap thinner than the "
+            << kMinFeatureUm
             << " µm (1 nm) the reflection code resolves exactly (molecules would cross it while counts keep them "
                "inside); widen the gap to at least "
             << kMinFeatureUm << " µm or remesh";
@@ -917,8 +920,8 @@ class SceneCompiler {
           if (!(st.conductance_ps() >= 0 && std::isfinite(st.conductance_ps())))
             fail({{"state", j}, {"conductance_pS"}}, "conductance must be ≥ 0 pS");
           if (!(std::isfinite(st.reversal_mv()) && std::abs(st.reversal_mv()) <= 500))
-            fail({{"state", j}, {"reversal_mV"}}, "reversal potential must be a number in [-500, 500] mV (got " +
-                                                     gnum(st.reversal_mv()) + ")");
+            fail({{"state", j}, {"reversal_mV"}},
+                 "reversal potential must be a number in [-500, 500] mV (got " + gnum(st.reversal_mv()) + ")");
           if (!(st.ca_fraction() >= 0 && st.ca_fraction() <= 1))
             fail({{"state", j}, {"ca_fraction"}}, "Ca2+ fraction must be in [0, 1]");
           if (st.conductance_ps() > 0 && !st.has_source())
@@ -967,11 +970,12 @@ class SceneCompiler {
             } else if (v.has_z_delta()) {
               if (!(std::isfinite(v.z_delta()) && std::abs(v.z_delta()) <= 10)) {
                 fail({{"transition", j}, {"voltage"}, {"z_delta"}},
-                     "z_delta (valence × electrical distance) must be a number in [-10, 10] (got " +
-                         gnum(v.z_delta()) + "; Mg2+ block: about 0.8)");
+                     "z_delta (valence × electrical distance) must be a number in [-10, 10] (got " + gnum(v.z_delta()) +
+                         "; Mg2+ block: about 0.8)");
               } else {
                 // F/(R·T) in 1/mV at the scene's temperature.
-                const double f_over_rt = kFaraday_C_per_mol / (kGasConstant_J_per_mol_K * (m.temperature_C + 273.15)) / 1000.0;
+                const double f_over_rt =
+                    kFaraday_C_per_mol / (kGasConstant_J_per_mol_K * (m.temperature_C + 273.15)) / 1000.0;
                 d.voltage_per_mV = v.z_delta() * f_over_rt;
               }
             }
@@ -1000,47 +1004,143 @@ class SceneCompiler {
         error(field("species"), "name the clamped ligand, e.g. species: \"Mg\"");
       else if (!names.insert(c.species()).second)
         error(field("species"), "'" + c.species() + "' is clamped twice");
-      switch (c.profile_case()) {
-        case scene::Clamp::kConstantUM:
-          def.profile = TimeProfile::constant_value(c.constant_um());
-          if (!(std::isfinite(c.constant_um()) && c.constant_um() >= 0))
-            error(field("constant_uM"), "a concentration must be ≥ 0 µM");
-          break;
-        case scene::Clamp::kSteps:
-          def.profile = steps_profile(c.steps().initial_um(), c.steps().time_s(), c.steps().um(),
-                                      {{"clamp", i}, {"steps"}}, "uM", 0, 1e9);
-          break;
-        case scene::Clamp::kInfusion: {
-          const auto& f = c.infusion();
-          def.profile.kind = TimeProfile::Kind::kInfusion;
-          def.profile.start_s = f.start_s();
-          def.profile.duration_s = f.duration_s();
-          def.profile.peak = f.peak_um();
-          def.profile.half_life_s = f.half_life_s();
-          const std::vector<PathStep> at{{"clamp", i}, {"infusion"}};
-          auto sub = [&](const char* name) {
-            auto p = at;
-            p.push_back({name});
-            return p;
-          };
-          if (!(std::isfinite(f.start_s()) && f.start_s() >= 0)) error(sub("start_s"), "infusion start must be ≥ 0 s");
-          if (!(f.has_duration_s() && std::isfinite(f.duration_s()) && f.duration_s() > 0))
-            error(sub("duration_s"), "infusion duration must be > 0 s");
-          if (!(f.has_peak_um() && std::isfinite(f.peak_um()) && f.peak_um() >= 0))
-            error(sub("peak_uM"), "peak concentration must be ≥ 0 µM");
-          if (!(f.has_half_life_s() && std::isfinite(f.half_life_s()) && f.half_life_s() > 0))
-            error(sub("half_life_s"), "elimination half-life must be > 0 s (e.g. ketamine ≈ 2.5 h = 9000 s)");
-          break;
-        }
-        default:
-          error({{"clamp", i}}, "give a profile: constant_uM, steps { } or infusion { }");
-      }
+      def.profile = concentration_profile(c, {{"clamp", i}});
       m.clamps.push_back(def);
     }
     if (s_.has_membrane_potential()) {
       const auto& v = s_.membrane_potential();
       m.membrane_potential_mV =
           steps_profile(v.holding_mv(), v.time_s(), v.mv(), {{"membrane_potential"}}, "mV", -200, 200);
+    }
+  }
+
+  /// The concentration profile (µM) of a Clamp or a Background: the same oneof of
+  /// constant_uM, steps and infusion in both messages.
+  template <class ProfileMessage>
+  TimeProfile concentration_profile(const ProfileMessage& c, const std::vector<PathStep>& at) {
+    auto sub = [&](const char* name) {
+      auto p = at;
+      p.push_back({name});
+      return p;
+    };
+    TimeProfile profile;
+    if (c.has_constant_um()) {
+      profile = TimeProfile::constant_value(c.constant_um());
+      if (!(std::isfinite(c.constant_um()) && c.constant_um() >= 0))
+        error(sub("constant_uM"), "a concentration must be ≥ 0 µM (got " + std::to_string(c.constant_um()) + ")");
+    } else if (c.has_steps()) {
+      profile = steps_profile(c.steps().initial_um(), c.steps().time_s(), c.steps().um(), sub("steps"), "uM", 0, 1e9);
+    } else if (c.has_infusion()) {
+      const auto& f = c.infusion();
+      profile.kind = TimeProfile::Kind::kInfusion;
+      profile.start_s = f.start_s();
+      profile.duration_s = f.duration_s();
+      profile.peak = f.peak_um();
+      profile.half_life_s = f.half_life_s();
+      const std::vector<PathStep> inf = sub("infusion");
+      auto field = [&](const char* name) {
+        auto p = inf;
+        p.push_back({name});
+        return p;
+      };
+      if (!(std::isfinite(f.start_s()) && f.start_s() >= 0)) error(field("start_s"), "infusion start must be ≥ 0 s");
+      if (!(f.has_duration_s() && std::isfinite(f.duration_s()) && f.duration_s() > 0))
+        error(field("duration_s"), "infusion duration must be > 0 s");
+      if (!(f.has_peak_um() && std::isfinite(f.peak_um()) && f.peak_um() >= 0))
+        error(field("peak_uM"), "peak concentration must be ≥ 0 µM");
+      if (!(f.has_half_life_s() && std::isfinite(f.half_life_s()) && f.half_life_s() > 0))
+        error(field("half_life_s"), "elimination half-life must be > 0 s (e.g. ketamine ≈ 2.5 h = 9000 s)");
+    } else {
+      error(at, "give a profile: constant_uM, steps { } or infusion { }");
+    }
+    return profile;
+  }
+
+  /// Per agent type: whether a species of the scene follows it.
+  static std::vector<std::uint8_t> used_agent_types(const Model& m) {
+    std::vector<std::uint8_t> used(m.agent_types.size(), 0);
+    for (const auto& sp : m.species)
+      if (sp.agent_type >= 0) used[static_cast<std::size_t>(sp.agent_type)] = 1;
+    return used;
+  }
+
+  /// Ambient concentrations of particle ligands (after the agents' ligands are
+  /// resolved: a background must be one some agent binds as particles).
+  void compile_backgrounds(Model& m) {
+    const std::vector<std::uint8_t> used = used_agent_types(m);
+    for (int i = 0; i < s_.background_size(); ++i) {
+      const auto& b = s_.background(i);
+      auto field = [&](const char* f) { return std::vector<PathStep>{{"background", i}, {f}}; };
+      BackgroundDef def;
+      def.profile = concentration_profile(b, {{"background", i}});
+      if (b.species().empty()) {
+        error(field("species"), "name the ambient ligand, a volume species, e.g. species: \"glutamate\"");
+        continue;
+      }
+      def.species = m.find_species(b.species());
+      if (def.species < 0) {
+        if (m.find_clamp(b.species()) >= 0)
+          error(field("species"), "'" + b.species() +
+                                      "' is a clamp, which already applies everywhere; a background is for a "
+                                      "species that also has particles (declare it in a species { } block)");
+        else
+          error(field("species"), "unknown species '" + b.species() + "'; declare it in a species { } block");
+        continue;
+      }
+      const SpeciesDef& sp = m.species[static_cast<std::size_t>(def.species)];
+      if (sp.membrane || sp.diffusion_um2_per_s <= 0) {
+        error(field("species"),
+              "'" + b.species() + "' must be a diffusing volume species (agents bind it by collision)");
+        continue;
+      }
+      if (!geometry_ok_) continue;
+      if (b.compartment().empty()) {
+        error(field("compartment"), "name the compartment the concentration fills" + compartment_list(m));
+        continue;
+      }
+      def.compartment = m.geometry.find_compartment(b.compartment());
+      if (def.compartment < 0) {
+        error(field("compartment"), "no compartment named '" + b.compartment() + "'" + compartment_list(m));
+        continue;
+      }
+      bool duplicate = false;
+      for (const BackgroundDef& other : m.backgrounds)
+        duplicate = duplicate || (other.species == def.species && other.compartment == def.compartment);
+      if (duplicate) {
+        error(field("compartment"), "'" + b.species() + "' already has a background in '" + b.compartment() + "'");
+        continue;
+      }
+      bool bound = false;
+      for (std::size_t t = 0; t < m.agent_types.size(); ++t)
+        for (const AgentTransitionDef& tr : m.agent_types[t].transitions)
+          bound = bound || (used[t] && tr.ligand_source == LigandSource::kParticle && tr.ligand_index == def.species);
+      if (!bound)
+        warnings_.push_back(loc_.at(field("species"), "warning: no agent of the scene binds '" + b.species() +
+                                                          "'; this background has no effect"));
+      m.backgrounds.push_back(def);
+      background_entry_.push_back(i);
+    }
+    // One agent tracks where its bound ligands came from for one ligand species only.
+    for (std::size_t t = 0; t < m.agent_types.size(); ++t) {
+      if (!used[t]) continue;
+      int first = -1;
+      for (const AgentTransitionDef& tr : m.agent_types[t].transitions) {
+        if (tr.ligand_source != LigandSource::kParticle || tr.ligand_index == first) continue;
+        bool has_background = false;
+        for (const BackgroundDef& b : m.backgrounds) has_background = has_background || b.species == tr.ligand_index;
+        if (!has_background) continue;
+        if (first >= 0) {
+          const auto entry = std::find_if(m.backgrounds.begin(), m.backgrounds.end(),
+                                          [&](const BackgroundDef& b) { return b.species == tr.ligand_index; });
+          error({{"background", background_entry_[static_cast<std::size_t>(entry - m.backgrounds.begin())]}},
+                "agent type '" + m.agent_types[t].name + "' binds two ligands with backgrounds ('" +
+                    m.species[static_cast<std::size_t>(first)].name + "' and '" +
+                    m.species[static_cast<std::size_t>(tr.ligand_index)].name +
+                    "'); only one per agent type is supported");
+          break;
+        }
+        first = tr.ligand_index;
+      }
     }
   }
 
@@ -1075,9 +1175,7 @@ class SceneCompiler {
   }
 
   void resolve_agent_ligands(Model& m) {
-    std::vector<std::uint8_t> used(m.agent_types.size(), 0);
-    for (const auto& sp : m.species)
-      if (sp.agent_type >= 0) used[static_cast<std::size_t>(sp.agent_type)] = 1;
+    const std::vector<std::uint8_t> used = used_agent_types(m);
     // Largest membrane potential the scene imposes, for the capture-probability check.
     std::vector<double> potentials{m.membrane_potential_mV.kind == TimeProfile::Kind::kSteps
                                        ? m.membrane_potential_mV.initial
@@ -1122,10 +1220,10 @@ class SceneCompiler {
               if (sp.agent_type != static_cast<int>(t)) continue;
               double worst = 0;
               for (double v : potentials)
-                worst = std::max(worst, capture_probability(per_uM_per_s_to_um3_per_s(tr.rate) *
-                                                                std::exp(tr.voltage_per_mV * v),
-                                                            m.dt_s, lig.diffusion_um2_per_s,
-                                                            kPi * sp.capture_radius_um * sp.capture_radius_um));
+                worst = std::max(
+                    worst,
+                    capture_probability(per_uM_per_s_to_um3_per_s(tr.rate) * std::exp(tr.voltage_per_mV * v), m.dt_s,
+                                        lig.diffusion_um2_per_s, kPi * sp.capture_radius_um * sp.capture_radius_um));
               if (worst > 1)
                 errors_.push_back(at.at(where("ligand"),
                                         "binding of '" + tr.ligand + "' by species '" + sp.name +
@@ -1449,7 +1547,8 @@ class SceneCompiler {
         const double v =
             number(src, {{"pool", i}}, "volume_parameter", p.has_volume_um3(), p.volume_um3(), p.volume_parameter());
         if (!(std::isfinite(v) && v > 0))
-          report(src, at("volume_um3"), "pool volume must be > 0 µm³ (a thin CA1 spine head is 0.03 µm³, docs/science/parameters.md §1)");
+          report(src, at("volume_um3"),
+                 "pool volume must be > 0 µm³ (a thin CA1 spine head is 0.03 µm³, docs/science/parameters.md §1)");
         pool_index[p.name()] = static_cast<int>(wm.pools.size());
         wm.pools.push_back({p.name(), std::isfinite(v) && v > 0 ? v : 1.0});
       }
@@ -1516,7 +1615,8 @@ class SceneCompiler {
               report(src, at({{"insert_as_agent"}, {"region"}}),
                      "region '" + ins.region() +
                          "' has no membrane left (markers re-tagged all its triangles); insert the agents on a "
-                         "region with triangles" + region_list(m));
+                         "region with triangles" +
+                         region_list(m));
             }
             const AgentTypeDef& type = m.agent_types[static_cast<std::size_t>(sp->agent_type)];
             def.insert_state = ins.state().empty() ? 0 : type.find_state(ins.state());
@@ -1707,6 +1807,7 @@ class SceneCompiler {
   fs::path dir_;
   std::vector<Diagnostic>& errors_;
   std::vector<Diagnostic>& warnings_;
+  std::vector<int> background_entry_;  ///< per Model::backgrounds: index of its background { } in the scene
   bool geometry_ok_ = true;
   bool t_end_overridden_ = false;
   std::vector<std::unique_ptr<AgentFile>> agent_files_;
@@ -1909,8 +2010,7 @@ static void apply_assignments(const fs::path& file, Parsed& parsed, const std::v
 
 static Model compile_checked(const fs::path& file, Parsed& parsed, std::vector<Diagnostic>& errors,
                              std::vector<Diagnostic>& warnings, std::map<std::string, std::string>* resolved_files,
-                             bool t_end_overridden = false,
-                             std::vector<MeshIntersections>* intersections = nullptr) {
+                             bool t_end_overridden = false, std::vector<MeshIntersections>* intersections = nullptr) {
   Locator loc(file.string(), &parsed.tree, &parsed.scene);
   SceneCompiler compiler(parsed.scene, loc, file.parent_path(), errors, warnings, t_end_overridden);
   Model m = compiler.compile();

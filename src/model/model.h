@@ -68,6 +68,15 @@ struct ClampDef {
   TimeProfile profile;  ///< µM
 };
 
+/// An ambient concentration of a particle ligand in one compartment: agents whose
+/// binding side faces `compartment` bind it at kon × profile(t), besides colliding
+/// with the species' particles.
+struct BackgroundDef {
+  int species = -1;      ///< volume species
+  int compartment = -1;  ///< compartment it fills
+  TimeProfile profile;   ///< µM
+};
+
 /// A reaction among volume species.
 struct ReactionDef {
   std::vector<int> reactants;  ///< 1 or 2 species
@@ -129,6 +138,7 @@ struct Model {
   std::vector<ReleaseDef> releases;
   std::vector<AgentTypeDef> agent_types;
   std::vector<ClampDef> clamps;
+  std::vector<BackgroundDef> backgrounds;  ///< at most one per (species, compartment)
   TimeProfile membrane_potential_mV = TimeProfile::constant_value(-70);
   double temperature_C = 22;
   std::vector<ReactionDef> reactions;           ///< among volume species

@@ -559,44 +559,7 @@ TEST_CASE("collision binding: membrane receptors bind a diffusing ligand at kon,
   // |n − N_R·f| ≤ 4·sqrt(N_R·f·(1 − f)) (±0.061 on f ≈ 0.63, i.e. ±16 % on kon).
   const double d_glu = 200, dt = 2e-6, r_capture = 0.01, kon = 10, t_end = 1e-3;
   const int n_receptors = 1000, n_glutamate = 60000;
-  Model m;
-  m.name = "collision";
-  m.geometry = split_box();
-  m.outer_compartment = m.geometry.find_compartment("extracellular");
-  m.dt_s = dt;
-  m.t_end_s = t_end;
-  m.seed = 501;
-  SpeciesDef glu;
-  glu.name = "glutamate";
-  glu.diffusion_um2_per_s = d_glu;
-  SpeciesDef rec;
-  rec.name = "R";
-  rec.membrane = true;
-  rec.agent_type = 0;
-  rec.capture_radius_um = r_capture;
-  m.species = {glu, rec};
-  AgentTypeDef type;
-  type.name = "Receptor";
-  type.states = {{"R"}, {"RL"}};
-  AgentTransitionDef tr;
-  tr.from = 0;
-  tr.to = 1;
-  tr.rate = kon;
-  tr.ligand = "glutamate";
-  tr.ligand_source = LigandSource::kParticle;
-  tr.ligand_index = 0;
-  type.transitions = {tr};
-  type.out = {{0}, {}};
-  m.agent_types = {type};
-  m.surface_behaviour.assign(m.geometry.region_names.size() * m.species.size(), SurfaceBehaviour::kReflect);
-  const int right = m.geometry.find_compartment("right");
-  const int partition = m.geometry.find_region("partition");
-  REQUIRE(right >= 0);
-  REQUIRE(partition >= 0);
-  m.placements.push_back(
-      {0, static_cast<std::uint64_t>(n_glutamate), PlacementDef::Where::kCompartment, right, {}, -1});
-  m.placements.push_back({1, static_cast<std::uint64_t>(n_receptors), PlacementDef::Where::kRegion, -1, {}, partition});
-  m.count_species = {0, 1};
+  const Model m = collision_model(d_glu, dt, r_capture, kon, t_end, 501, n_receptors, n_glutamate);
 
   const double kon_um3 = kon / 602.214076;
   const double p_hit = kon_um3 * std::sqrt(kPi * dt / d_glu) / (kPi * r_capture * r_capture);

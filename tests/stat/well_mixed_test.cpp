@@ -33,7 +33,6 @@ using namespace spinesim::testing;
 
 namespace {
 
-
 double elapsed_s(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

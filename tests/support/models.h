@@ -104,6 +104,50 @@ inline Geometry split_box() {
   return g;
 }
 
+/// The collision-binding test model: split_box() with `n_ligand` glutamate
+/// (diffusion d_ligand) uniform in "right" and `n_receptors` immobile agents R on the
+/// partition (front side = right), R --glutamate, kon--> RL irreversibly, capture
+/// radius r_capture; reflective everywhere.
+inline Model collision_model(double d_ligand, double dt, double r_capture, double kon, double t_end, std::uint64_t seed,
+                             int n_receptors, int n_ligand) {
+  Model m;
+  m.name = "collision";
+  m.geometry = split_box();
+  m.outer_compartment = m.geometry.find_compartment("extracellular");
+  m.dt_s = dt;
+  m.t_end_s = t_end;
+  m.seed = seed;
+  SpeciesDef glu;
+  glu.name = "glutamate";
+  glu.diffusion_um2_per_s = d_ligand;
+  SpeciesDef rec;
+  rec.name = "R";
+  rec.membrane = true;
+  rec.agent_type = 0;
+  rec.capture_radius_um = r_capture;
+  m.species = {glu, rec};
+  AgentTypeDef type;
+  type.name = "Receptor";
+  type.states = {{"R"}, {"RL"}};
+  AgentTransitionDef tr;
+  tr.from = 0;
+  tr.to = 1;
+  tr.rate = kon;
+  tr.ligand = "glutamate";
+  tr.ligand_source = LigandSource::kParticle;
+  tr.ligand_index = 0;
+  type.transitions = {tr};
+  type.out = {{0}, {}};
+  m.agent_types = {type};
+  m.surface_behaviour.assign(m.geometry.region_names.size() * m.species.size(), SurfaceBehaviour::kReflect);
+  const int right = m.geometry.find_compartment("right");
+  const int partition = m.geometry.find_region("partition");
+  m.placements.push_back({0, static_cast<std::uint64_t>(n_ligand), PlacementDef::Where::kCompartment, right, {}, -1});
+  m.placements.push_back({1, static_cast<std::uint64_t>(n_receptors), PlacementDef::Where::kRegion, -1, {}, partition});
+  m.count_species = {0, 1};
+  return m;
+}
+
 /// Runs `steps` Brownian steps directly on the simulator's stepper (no events).
 inline void advance(Simulator& sim, int steps) {
   World& w = sim.mutable_world();

@@ -1,11 +1,13 @@
 // The run API: pausing anywhere changes nothing, and the counts it records are the
 // bytes `spinesim run` writes (checked against the stored reference runs).
+#include "api/run.h"
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
-#include "api/run.h"
 #include "core/error.h"
 #include "io/counts_writer.h"
 
@@ -176,5 +178,27 @@ TEST_CASE("run API: checkpoint bytes continue the run exactly, and bad bytes are
   std::string flipped = bytes;
   flipped[flipped.size() / 2] ^= 0x20;
   CHECK_THROWS_AS(api::Run::from_checkpoint(flipped, "flipped.ckpt"), IoError);
+}
+}  // namespace spinesim
+
+namespace spinesim {
+TEST_CASE("run API: ambient glutamate (backgrounds) resumes exactly from checkpoint bytes and on 2 threads") {
+  api::RunOptions options;
+  options.seed = 5;
+  options.t_end_s = 30;
+  options.threads = 1;
+  auto whole = api::Run::from_file(scene_path("ketamine_spine_ambient"), options);
+  whole.run_to_end();
+  options.threads = 2;
+  auto first = api::Run::from_file(scene_path("ketamine_spine_ambient"), options);
+  first.advance_to(12.3);
+  auto second = api::Run::from_checkpoint(first.checkpoint(), "ambient.ckpt");
+  second.run_to_end();
+  CHECK(as_csv(second) == as_csv(whole));
+  // The background is seen: the last row counts NMDAR bindings of ambient glutamate.
+  const auto& names = whole.count_columns();
+  const auto column = std::find(names.begin(), names.end(), "NMDAR.ambient_bindings");
+  REQUIRE(column != names.end());
+  CHECK(whole.count_rows().back()[1 + static_cast<std::size_t>(column - names.begin())] > 0);
 }
 }  // namespace spinesim
