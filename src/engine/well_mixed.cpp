@@ -152,7 +152,7 @@ double WellMixedSystem::modulator_bound(std::size_t r, double t, double window) 
 }
 
 const std::array<std::uint32_t, 4>& WellMixedSystem::candidate_words(std::uint64_t draw) {
-  if (draw - blocks_first_draw_ >= kBatch) {
+  if (draw < blocks_first_draw_ || draw - blocks_first_draw_ >= kBatch) {
     blocks_first_draw_ = draw;
     for (std::size_t i = 0; i < kBatch; ++i)
       blocks_[i] = CounterRng({seed_, kPoolEntity, draw + i, Purpose::kWellMixed}).counter();
