@@ -40,6 +40,7 @@ WellMixedSystem::WellMixedSystem(const WellMixedModel& model, const std::vector<
   factor_.assign(nr, 1);
   dependents_.assign(ns, {});
   total_change_.assign(nr, 0);
+  modulator_.assign(nr, -1);
   state_.counts.assign(ns, 0);
   state_.external.assign(nr, 0);
   std::size_t leaves = kFanout, internal = 1;
@@ -76,6 +77,11 @@ WellMixedSystem::WellMixedSystem(const WellMixedModel& model, const std::vector<
         total_change_[r] += d;
       }
     change_.add_row(changes);
+    std::vector<int> inserted;
+    for (int s : rx.products)
+      if (model_.species[static_cast<std::size_t>(s)].insert_species >= 0) inserted.push_back(s);
+    inserted_.add_row(inserted);
+    modulator_[r] = rx.modulator_clamp;
     std::vector<int> distinct = rx.reactants;
     sort_unique(distinct);
     for (int s : distinct) dependents_[static_cast<std::size_t>(s)].push_back(static_cast<std::uint32_t>(r));
@@ -221,7 +227,7 @@ int WellMixedSystem::fire() {
     node = kFanout * node + 1 + pick;
   }
   const std::size_t r = node - first_leaf_;
-  const int mc = model_.reactions[r].modulator_clamp;
+  const int mc = modulator_[r];
   // Thinning: the slot is the bound; the part of it below the true rate accepts.
   if (mc >= 0 && !(u <= propensity_[r] * clamps_[static_cast<std::size_t>(mc)].profile.at(t))) {
     redraw(t);
@@ -234,8 +240,7 @@ int WellMixedSystem::fire() {
   total_count_ += total_change_[r];
   for (const std::uint32_t* dep = affected_.first(r); dep != affected_.last(r); ++dep) update_propensity(*dep);
   recompute_nodes(affected_nodes_.first(r), affected_nodes_.last(r));
-  for (int s : model_.reactions[r].products)
-    if (model_.species[static_cast<std::size_t>(s)].insert_species >= 0) insertions_.push_back(s);
+  insertions_.assign(inserted_.first(r), inserted_.last(r));
   ++state_.fired;
   redraw(t);
   return static_cast<int>(r);

@@ -119,6 +119,8 @@ class WellMixedSystem {
   std::vector<std::vector<std::uint32_t>> dependents_;  ///< per species: reactions it is a reactant of
   Rows<Change> change_;                                 ///< per reaction: net change per species
   std::vector<std::int64_t> total_change_;              ///< per reaction: Σ of its changes
+  Rows<int> inserted_;                                  ///< per reaction: products that become agents
+  std::vector<int> modulator_;                          ///< per reaction: modulator clamp, −1 if none
   Rows<std::uint32_t> affected_;                        ///< per reaction: propensities its firing changes
   Rows<std::uint32_t> affected_nodes_;                  ///< per reaction: tree nodes above them
   std::vector<std::uint32_t> modulated_;                ///< reactions with a modulator clamp
