@@ -157,14 +157,11 @@ double WellMixedSystem::modulator_bound(std::size_t r, double t, double window) 
   return p.kind == TimeProfile::Kind::kInfusion ? p.max_on(t, window) : p.at(t);
 }
 
-const std::array<std::uint32_t, 4>& WellMixedSystem::candidate_words(std::uint64_t draw) {
-  if (draw < blocks_first_draw_ || draw - blocks_first_draw_ >= kBatch) {
-    blocks_first_draw_ = draw;
-    for (std::size_t i = 0; i < kBatch; ++i)
-      blocks_[i] = CounterRng({seed_, kPoolEntity, draw + i, Purpose::kWellMixed}).counter();
-    philox4x32_lanes(blocks_, CounterRng({seed_, kPoolEntity, draw, Purpose::kWellMixed}).key());
-  }
-  return blocks_[draw - blocks_first_draw_];
+void WellMixedSystem::make_blocks(std::uint64_t first_draw) {
+  blocks_first_draw_ = first_draw;
+  for (std::size_t i = 0; i < kBatch; ++i)
+    blocks_[i] = CounterRng({seed_, kPoolEntity, first_draw + i, Purpose::kWellMixed}).counter();
+  philox4x32_lanes(blocks_, CounterRng({seed_, kPoolEntity, first_draw, Purpose::kWellMixed}).key());
 }
 
 void WellMixedSystem::redraw(double t) {
@@ -240,7 +237,7 @@ int WellMixedSystem::fire() {
   total_count_ += total_change_[r];
   for (const std::uint32_t* dep = affected_.first(r); dep != affected_.last(r); ++dep) update_propensity(*dep);
   recompute_nodes(affected_nodes_.first(r), affected_nodes_.last(r));
-  insertions_.assign(inserted_.first(r), inserted_.last(r));
+  if (inserted_.first(r) != inserted_.last(r)) insertions_.assign(inserted_.first(r), inserted_.last(r));
   ++state_.fired;
   redraw(t);
   return static_cast<int>(r);

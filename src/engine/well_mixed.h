@@ -98,7 +98,11 @@ class WellMixedSystem {
   double modulator_bound(std::size_t r, double t, double window) const;
   /// The Philox block of candidate `draw` (word 0: waiting time, word 1: reaction).
   /// Blocks are made kBatch draws at a time (interleaved rounds) and kept until used.
-  const std::array<std::uint32_t, 4>& candidate_words(std::uint64_t draw);
+  const std::array<std::uint32_t, 4>& candidate_words(std::uint64_t draw) {
+    if (draw < blocks_first_draw_ || draw - blocks_first_draw_ >= kBatch) make_blocks(draw);
+    return blocks_[draw - blocks_first_draw_];
+  }
+  void make_blocks(std::uint64_t first_draw);
   void redraw(double t);
 
   static constexpr std::size_t kBatch = 4;
