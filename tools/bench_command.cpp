@@ -9,6 +9,7 @@
 
 #include "engine/parallel/tbb_stepper.h"
 #include "engine/simulator.h"
+#include "engine/well_mixed.h"
 #include "geometry/mesh_check.h"
 #include "geometry/spine_builder.h"
 #include "io/scene_loader.h"
@@ -41,7 +42,15 @@ without the reaction. Reports molecule-steps/s of both, their ratio, and reactio
        spinesim bench scene SCENE [--t-end T] [--threads T]
 
 Runs SCENE without writing outputs and reports molecule-steps/s and events/s
-(scheduler events, agent transitions, ligand captures and reactions).
+(scheduler events, agent transitions, ligand captures and reactions), and the
+well-mixed pools' share: their reactions and the wall time spent in their SSA.
+
+       spinesim bench ssa [SCENE] [--reactions N]
+
+The exact SSA of SCENE's well-mixed pools on its own (default
+scenes/ketamine_spine.pbtxt, whose pools are scenes/pathways/spine_pathway.pbtxt,
+started from the pathway's resting counts with no Ca2+ influx): N reactions
+(default 2e7) after 10 % as many for warm-up; reports reactions/s.
 
        spinesim bench soak [SCENE] [--molecule-steps N] [--threads T]
 
@@ -55,6 +64,7 @@ Example:
   spinesim bench diffusion --molecules 100000 --steps 200 --threads 2
   spinesim bench reactions --threads 2
   spinesim bench scene scenes/single_quantum.pbtxt --t-end 0.002
+  spinesim bench ssa --reactions 50000000
 )";
 
 std::unique_ptr<Stepper> make_stepper(int threads) {
@@ -141,6 +151,40 @@ int bench_scene(const Args& args) {
       static_cast<unsigned long long>(s.captures), static_cast<unsigned long long>(s.reactions));
   std::printf("molecule_steps_per_s=%.4g events_per_s=%.4g\n", static_cast<double>(s.molecule_steps) / secs,
               static_cast<double>(all_events(s)) / secs);
+  std::printf("step_wall_s=%.3f pool_reactions=%llu pool_wall_s=%.3f pool_reactions_per_s=%.4g\n", s.step_wall_s,
+              static_cast<unsigned long long>(s.pool_reactions), s.pool_wall_s,
+              s.pool_wall_s > 0 ? static_cast<double>(s.pool_reactions) / s.pool_wall_s : 0.0);
+  return kExitOk;
+}
+
+int bench_ssa(const Args& args) {
+  const std::string scene = args.positional().size() > 1 ? args.positional()[1] : "scenes/ketamine_spine.pbtxt";
+  const auto n = static_cast<std::uint64_t>(args.get_double("reactions", 2e7, 1));
+  const LoadedScene loaded = load_scene(scene);
+  const Model& m = loaded.model;
+  if (m.well_mixed.empty()) throw UsageError("bench ssa: " + scene + " has no well-mixed pools");
+  WellMixedSystem pools(m.well_mixed, m.clamps, m.seed);
+  pools.start(0);
+  // Fires until `count` more reactions happened; false when nothing can happen any more.
+  const auto fire_reactions = [&pools](std::uint64_t count) {
+    const std::uint64_t until = pools.reactions_fired() + count;
+    while (pools.reactions_fired() < until) {
+      if (!std::isfinite(pools.next_time())) return false;
+      pools.fire();
+    }
+    return true;
+  };
+  if (!fire_reactions(n / 10 + 1)) throw UsageError("bench ssa: the pools of " + scene + " stop reacting");
+  const double t_start = pools.next_time();
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ran = fire_reactions(n);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!ran) throw UsageError("bench ssa: the pools of " + scene + " stop reacting");
+  std::printf("workload=ssa scene=%s species=%zu reactions_defined=%zu\n", scene.c_str(), m.well_mixed.species.size(),
+              m.well_mixed.reactions.size());
+  std::printf("reactions=%llu simulated_s=%.4g wall_s=%.3f reactions_per_s=%.4g ns_per_reaction=%.2f\n",
+              static_cast<unsigned long long>(n), pools.next_time() - t_start, secs, static_cast<double>(n) / secs,
+              1e9 * secs / static_cast<double>(n));
   return kExitOk;
 }
 /// Resident set size of this process in MiB (Linux /proc), or -1.
@@ -244,12 +288,14 @@ int bench_command(int argc, char** argv) {
              {"dt-s"},
              {"kon-per-uM-per-s"},
              {"molecule-steps"},
-             {"t-end"}});
+             {"t-end"},
+             {"reactions"}});
   if (!args.positional().empty() && args.positional()[0] == "reactions") return bench_reactions(args);
   if (!args.positional().empty() && args.positional()[0] == "scene") return bench_scene(args);
   if (!args.positional().empty() && args.positional()[0] == "soak") return bench_soak(args);
+  if (!args.positional().empty() && args.positional()[0] == "ssa") return bench_ssa(args);
   if (args.positional().size() != 1 || args.positional()[0] != "diffusion")
-    throw UsageError("bench needs a workload name: diffusion, reactions, scene or soak");
+    throw UsageError("bench needs a workload name: diffusion, reactions, scene, soak or ssa");
   const auto n = static_cast<std::uint64_t>(args.get_int("molecules", 100000, 1, 100'000'000));
   const auto steps = static_cast<std::uint64_t>(args.get_int("steps", 100, 1, 1'000'000'000));
   const int threads = static_cast<int>(args.get_int("threads", 1, 1, 1024));

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -25,19 +26,38 @@ enum class Purpose : std::uint32_t {
   kTest = 255,
 };
 
+/// One Philox4x32-10 round, then the key schedule's bump.
+inline void philox_round(std::array<std::uint32_t, 4>& ctr, const std::array<std::uint32_t, 2>& key) {
+  constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  const std::uint64_t p0 = std::uint64_t{kM0} * ctr[0];
+  const std::uint64_t p1 = std::uint64_t{kM1} * ctr[2];
+  ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ key[0], static_cast<std::uint32_t>(p1),
+         static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ key[1], static_cast<std::uint32_t>(p0)};
+}
+inline void philox_bump(std::array<std::uint32_t, 2>& key) {
+  constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  key[0] += kW0;
+  key[1] += kW1;
+}
+
 /// One Philox4x32-10 block: 4 uniformly distributed 32-bit words.
 inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
-  constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
-  constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   for (int round = 0; round < 10; ++round) {
-    const std::uint64_t p0 = std::uint64_t{kM0} * ctr[0];
-    const std::uint64_t p1 = std::uint64_t{kM1} * ctr[2];
-    ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ key[0], static_cast<std::uint32_t>(p1),
-           static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ key[1], static_cast<std::uint32_t>(p0)};
-    key[0] += kW0;
-    key[1] += kW1;
+    philox_round(ctr, key);
+    philox_bump(key);
   }
   return ctr;
+}
+
+/// N blocks under one key, each equal to philox4x32(ctrs[i], key); the rounds of
+/// the N independent counters interleave, so a serial caller gets them in about
+/// the latency of one.
+template <std::size_t N>
+inline void philox4x32_lanes(std::array<std::array<std::uint32_t, 4>, N>& ctrs, std::array<std::uint32_t, 2> key) {
+  for (int round = 0; round < 10; ++round) {
+    for (auto& ctr : ctrs) philox_round(ctr, key);
+    philox_bump(key);
+  }
 }
 
 /// The 128-bit counter layout: word0 = draw index within the stream, word1 = entity
@@ -72,9 +92,14 @@ class CounterRng {
 
   /// Four fresh words at once (the diffusion kernel's fast path).
   std::array<std::uint32_t, 4> next_block() {
-    const auto b = philox4x32({block_index_++, entity_, step_lo_, step_hi_purpose_}, key_);
+    const auto b = philox4x32(counter(), key_);
+    ++block_index_;
     return b;
   }
+  /// The Philox counter and key of the next block, for callers that compute several
+  /// streams' blocks together (philox4x32_lanes).
+  std::array<std::uint32_t, 4> counter() const { return {block_index_, entity_, step_lo_, step_hi_purpose_}; }
+  const std::array<std::uint32_t, 2>& key() const { return key_; }
 
  private:
   void refill() {

@@ -91,8 +91,8 @@ Vec3 Simulator::sample_in_compartment(int compartment, const Box3& box, CounterR
 
 std::uint64_t Simulator::population() const {
   std::uint64_t n = world_.molecule_count();
-  if (pools_)
-    for (std::int64_t c : pools_->state().counts) n += c > 0 ? static_cast<std::uint64_t>(c) : 0;
+  // Pool counts never go negative (a reaction needs its reactants), so their sum is the pools' population.
+  if (pools_) n += static_cast<std::uint64_t>(pools_->total_count());
   return n;
 }
 

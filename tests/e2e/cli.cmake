@@ -17,7 +17,8 @@ expect_run(2 "scene file not found" run "${WORK_DIR}/no_such_scene.pbtxt" --out 
 expect_run(2 "validate needs exactly one SCENE file" validate)
 expect_run(2 "render needs -o OUT.png" render "${WORK_DIR}")
 expect_run(2 "--size expects WxH" render "${WORK_DIR}" -o x.png --size big)
-expect_run(2 "bench needs a workload name: diffusion, reactions, scene or soak" bench)
+expect_run(2 "bench needs a workload name: diffusion, reactions, scene, soak or ssa" bench)
+expect_run(2 "has no well-mixed pools" bench ssa "${scene}")
 expect_run(2 "--molecules must be between 1 and" bench diffusion --molecules 0)
 expect_run(2 "does not exist; ENSEMBLE is the --out DIR" export-csv "${WORK_DIR}/no_such_ensemble")
 

@@ -19,6 +19,21 @@ TEST_CASE("Philox4x32-10 matches the Random123 known-answer vectors") {
         std::array<std::uint32_t, 4>{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1});
 }
 
+TEST_CASE("philox4x32_lanes computes each lane's block as philox4x32 does") {
+  std::array<std::array<std::uint32_t, 4>, 3> lanes = {{{0, 0, 0, 0},
+                                                        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+                                                        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}};
+  const auto inputs = lanes;
+  const std::array<std::uint32_t, 2> key = {0xa4093822, 0x299f31d0};
+  philox4x32_lanes(lanes, key);
+  for (std::size_t i = 0; i < lanes.size(); ++i) CHECK(lanes[i] == philox4x32(inputs[i], key));
+  // The CounterRng counter and key reproduce its blocks.
+  CounterRng rng({7, 3, 11, Purpose::kWellMixed});
+  std::array<std::array<std::uint32_t, 4>, 1> one = {rng.counter()};
+  philox4x32_lanes(one, rng.key());
+  CHECK(one[0] == rng.next_block());
+}
+
 TEST_CASE("streams are pure functions of (seed, entity, step, purpose)") {
   CounterRng a({42, 7, 1000, Purpose::kDiffusion}), b({42, 7, 1000, Purpose::kDiffusion});
   for (int i = 0; i < 10; ++i) CHECK(a() == b());

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "engine/parallel/tbb_stepper.h"
 #include "io/checkpoint.h"
 #include "support/agent_helpers.h"
@@ -582,8 +584,9 @@ TEST_CASE("pool SSA run-on: progress, the stop flag and the molecule budget (iss
   TempDir dir;
   // X ⇌ Y at 10⁵/s with 1000 molecules: 10⁸ reactions per simulated second, and no other
   // event for 500 s, so everything happens inside one run-on of the SSA.
-  const std::string fast = std::string("simulation { t_end_s: 1000 }\ngeometry { box { } }\n"
-                                       "output { counts_interval_s: 500 frame_interval_s: 0 render_png: false }\n") +
+  const std::string fast = std::string(
+                               "simulation { t_end_s: 1000 }\ngeometry { box { } }\n"
+                               "output { counts_interval_s: 500 frame_interval_s: 0 render_png: false }\n") +
                            R"(well_mixed { pool { name: "cyt" volume_um3: 0.1 }
   species { name: "X" pool: "cyt" count: 1000 } species { name: "Y" pool: "cyt" count: 0 }
   reaction { name: "f" reactant: "X" product: "Y" rate: 1e5 source: "test" }
@@ -610,10 +613,11 @@ TEST_CASE("pool SSA run-on: progress, the stop flag and the molecule budget (iss
     CHECK(sim.pool_count(0) + sim.pool_count(1) == 1000);
   }
   SUBCASE("a pool that grows past max_molecules stops the run with ResourceLimitError") {
-    const LoadedScene s = load(dir, std::string("simulation { t_end_s: 10 max_molecules: 5000 }\n"
-                                                "geometry { box { } }\n"
-                                                "output { counts_interval_s: 5 frame_interval_s: 0 render_png: false }\n") +
-                                        R"(well_mixed { pool { name: "cyt" volume_um3: 0.1 }
+    const LoadedScene s =
+        load(dir, std::string("simulation { t_end_s: 10 max_molecules: 5000 }\n"
+                              "geometry { box { } }\n"
+                              "output { counts_interval_s: 5 frame_interval_s: 0 render_png: false }\n") +
+                      R"(well_mixed { pool { name: "cyt" volume_um3: 0.1 }
   species { name: "X" pool: "cyt" count: 10 }
   reaction { name: "grow" reactant: "X" product: "X" product: "X" rate: 100 source: "test" } })");
     Simulator sim(s.model, std::make_unique<SerialStepper>());
@@ -629,4 +633,75 @@ TEST_CASE("pool SSA run-on: progress, the stop flag and the molecule budget (iss
     CHECK(checkpoints == 1);
     CHECK(sim.pool_count(0) == 5001);
   }
+}
+
+TEST_CASE("pool SSA: each candidate is the textbook direct method on the pools' documented stream") {
+  // A reference implementation of Gillespie's direct method, written out here:
+  // candidate k uses block k of stream (seed, 0xFFFFFFFF, k, kWellMixed); word 0
+  // gives the waiting time −ln(u0)/a0 with a0 the sequential sum of propensities,
+  // word 1 the first reaction j in order with u1·a0 ≤ a_1 + … + a_j. The engine's
+  // sum tree must pick the same reaction and (up to rounding of a0) the same time.
+  // 30 reactions (four groups of the 8-ary tree, so two levels): X ⇌ Y_i and
+  // Y_i + Y_i → X; channels 8–10 have rate 0 and must never fire. 3000 firings.
+  WellMixedModel m;
+  m.pools.push_back({"cyt", 0.01});
+  m.species.push_back({"X", 0, 400});
+  const int channels = 12;
+  for (int i = 0; i < channels; ++i) m.species.push_back({"Y" + std::to_string(i), 0, 0});
+  for (int i = 0; i < channels; ++i) {
+    const double k = i >= 8 && i <= 10 ? 0.0 : 1.0 + i;
+    PoolReactionDef forward, back, dimer;
+    forward.reactants = {0};
+    forward.products = {1 + i};
+    forward.rate = k;
+    back.reactants = {1 + i};
+    back.products = {0};
+    back.rate = 0.5 * k;
+    m.reactions.push_back(forward);
+    m.reactions.push_back(back);
+    if (i % 2 == 0) {
+      dimer.reactants = {1 + i, 1 + i};
+      dimer.products = {0, 0};
+      dimer.rate = 0.1 * k;
+      m.reactions.push_back(dimer);
+    }
+  }
+  REQUIRE(m.reactions.size() == 30);
+  const std::vector<ClampDef> no_clamps;
+  const std::uint64_t seed = 29;
+  WellMixedSystem pools(m, no_clamps, seed);
+  pools.start(0);
+  const double omega = m.pools[0].molecules_per_uM();
+  std::vector<std::int64_t> n(m.species.size(), 0);
+  n[0] = 400;
+  double t = 0;
+  for (std::uint64_t draw = 0; draw < 3000; ++draw) {
+    std::vector<double> a(m.reactions.size());
+    double a0 = 0;
+    for (std::size_t r = 0; r < a.size(); ++r) {
+      const PoolReactionDef& rx = m.reactions[r];
+      const auto x = static_cast<double>(n[static_cast<std::size_t>(rx.reactants[0])]);
+      a[r] = rx.reactants.size() == 1 ? rx.rate * x : rx.rate / omega * (x * (x - 1));
+      a0 += a[r];
+    }
+    REQUIRE(a0 > 0);
+    CounterRng rng({seed, 0xFFFFFFFFu, draw, Purpose::kWellMixed});
+    t -= std::log(uniform_open0(rng())) / a0;
+    double u = uniform_open0(rng()) * a0;
+    std::size_t expected = 0;
+    while (expected + 1 < a.size() && u > a[expected]) u -= a[expected++];
+    CHECK(pools.next_time() == doctest::Approx(t).epsilon(1e-12));
+    t = pools.next_time();
+    const int fired = pools.fire();
+    REQUIRE(fired == static_cast<int>(expected));
+    for (int s : m.reactions[expected].reactants) --n[static_cast<std::size_t>(s)];
+    for (int s : m.reactions[expected].products) ++n[static_cast<std::size_t>(s)];
+    std::int64_t total = 0;
+    for (std::size_t s = 0; s < n.size(); ++s) {
+      REQUIRE(pools.count(static_cast<int>(s)) == n[s]);
+      total += n[s];
+    }
+    CHECK(pools.total_count() == total);
+  }
+  for (int i = 8; i <= 10; ++i) CHECK(n[static_cast<std::size_t>(1 + i)] == 0);
 }
