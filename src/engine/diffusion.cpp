@@ -212,30 +212,73 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepScratch& scrat
   StepOutcome* outcome = scratch.outcome.data();
   VolumeMolecules& m = w.volume;
   const SpatialGrid& grid = *ctx.grid;
+  const Box3& box = ctx.world_box;
+  const SpatialGrid::ReachField field = grid.reach_field();
   constexpr std::size_t kBlock = kVolumeBlock;
   double dx[kBlock], dy[kBlock], dz[kBlock];
+  std::uint8_t near_wall[kBlock];
+  std::uint16_t near_list[kBlock];
+  double* x = m.x.data();
+  double* y = m.y.data();
+  double* z = m.z.data();
   for (std::size_t b = begin; b < end; b += kBlock) {
     const std::size_t n = std::min(kBlock, end - b);
     draw_displacements(ctx, w, b, n, dx, dy, dz);
+    // Free molecules, in one vectorised pass: a step shorter than the distance to
+    // every wall cannot meet one, so it lands at p + d, as the wall walk would put it.
+    double* xb = x + b;
+    double* yb = y + b;
+    double* zb = z + b;
+    // Each iteration reads and writes only molecule k (the clearance field is read-only).
+#if defined(__clang__)
+#pragma clang loop vectorize(assume_safety)
+#endif
     for (std::size_t k = 0; k < n; ++k) {
+      const double px = xb[k], py = yb[k], pz = zb[k];
+      const double reach = field.free_reach({px, py, pz});
+      const bool free = reach > 0 && dx[k] * dx[k] + dy[k] * dy[k] + dz[k] * dz[k] < reach * reach;
+      xb[k] = free ? px + dx[k] : px;
+      yb[k] = free ? py + dy[k] : py;
+      zb[k] = free ? pz + dz[k] : pz;
+      near_wall[k] = !free;
+    }
+    std::fill(outcome + b, outcome + b + n, StepOutcome::kMoved);
+    std::size_t n_near = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      near_list[n_near] = static_cast<std::uint16_t>(k);
+      n_near += near_wall[k];
+    }
+    // Plane lists are read in molecule order, which jumps around the grid: prefetch
+    // them a few molecules ahead.
+    constexpr std::size_t kAhead = 4;
+    for (std::size_t j = 0; j < std::min(kAhead, n_near); ++j) {
+      const std::size_t i = b + near_list[j];
+      grid.prefetch_wall_planes({x[i], y[i], z[i]});
+    }
+    for (std::size_t j = 0; j < n_near; ++j) {
+      if (j + kAhead < n_near) {
+        const std::size_t ahead = b + near_list[j + kAhead];
+        grid.prefetch_wall_planes({x[ahead], y[ahead], z[ahead]});
+      }
+      const std::size_t k = near_list[j];
       const std::size_t i = b + k;
-      outcome[i] = StepOutcome::kMoved;
       const Vec3 d{dx[k], dy[k], dz[k]};
-      Vec3 p{m.x[i], m.y[i], m.z[i]};
-      // Fast path: a step shorter than the distance to every wall cannot meet one.
-      const double reach = grid.free_reach(p);
-      if (reach > 0 && norm2(d) < reach * reach) {
-        m.x[i] = p.x + d.x;
-        m.y[i] = p.y + d.y;
-        m.z[i] = p.z + d.z;
+      if (d.x == 0 && d.y == 0 && d.z == 0) continue;  // immobile species
+      Vec3 p{x[i], y[i], z[i]};
+      // Near a wall, most steps still cross no wall plane: then the wall walk below
+      // would find no triangle, and (inside the world box) end at p + d too.
+      const Vec3 q = p + d;
+      if (box.contains(p) && box.contains(q) && grid.segment_misses_wall_planes(p, q)) {
+        x[i] = q.x;
+        y[i] = q.y;
+        z[i] = q.z;
         continue;
       }
-      if (d.x == 0 && d.y == 0 && d.z == 0) continue;  // immobile species
       std::uint16_t comp = m.compartment[i];
       outcome[i] = move_volume(ctx, i, m.species[i], m.id[i], p, comp, d, tally, scratch, w.step_count);
-      m.x[i] = p.x;
-      m.y[i] = p.y;
-      m.z[i] = p.z;
+      x[i] = p.x;
+      y[i] = p.y;
+      z[i] = p.z;
       m.compartment[i] = comp;
     }
   }
@@ -244,21 +287,39 @@ void step_volume_range(const DiffusionContext& ctx, World& w, StepScratch& scrat
 void step_membrane_range(const DiffusionContext& ctx, World& w, std::size_t begin, std::size_t end) {
   MembraneMolecules& m = w.membrane;
   const Geometry& g = ctx.model->geometry;
-  for (std::size_t i = begin; i < end; ++i) {
-    const int s = m.species[i];
-    const double sigma = ctx.sigma_um[s];
-    if (sigma == 0) continue;
-    CounterRng rng({ctx.seed, m.id[i], w.step_count, Purpose::kDiffusion});
-    const auto words = rng.next_block();
-    double n0, n1;
-    box_muller(words[0], words[1], n0, n1);
-    SurfacePoint sp = m.point(i);
-    const auto& frame = ctx.topology->frame(sp.triangle);
-    walk_on_surface(g, *ctx.topology, sp, frame[0] * (sigma * n0) + frame[1] * (sigma * n1),
-                    ctx.model->species[s].confine_region);
-    m.triangle[i] = sp.triangle;
-    m.u[i] = sp.u;
-    m.v[i] = sp.v;
+  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(ctx.seed),
+                                         static_cast<std::uint32_t>(ctx.seed >> 32)};
+  const auto step_lo = static_cast<std::uint32_t>(w.step_count);
+  const std::uint32_t step_hi_purpose = static_cast<std::uint32_t>((w.step_count >> 32) & 0xFFFFu) |
+                                        (static_cast<std::uint32_t>(Purpose::kDiffusion) << 16);
+  constexpr std::size_t kBlock = 256;
+  std::uint32_t word0[kBlock], word1[kBlock];
+  for (std::size_t b = begin; b < end; b += kBlock) {
+    const std::size_t n = std::min(kBlock, end - b);
+    // The counter-based draws of a block at once (integer arithmetic: vectorises and
+    // gives the same words as CounterRng({seed, id, step, kDiffusion}).next_block()).
+    // The normals stay scalar: a vector log/sin/cos would round differently.
+    const std::uint32_t* ids = m.id.data() + b;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto words = philox4x32({0u, ids[k], step_lo, step_hi_purpose}, key);
+      word0[k] = words[0];
+      word1[k] = words[1];
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t i = b + k;
+      const int s = m.species[i];
+      const double sigma = ctx.sigma_um[s];
+      if (sigma == 0) continue;
+      double n0, n1;
+      box_muller(word0[k], word1[k], n0, n1);
+      SurfacePoint sp = m.point(i);
+      const auto& frame = ctx.topology->frame(sp.triangle);
+      walk_on_surface(g, *ctx.topology, sp, frame[0] * (sigma * n0) + frame[1] * (sigma * n1),
+                      ctx.model->species[s].confine_region);
+      m.triangle[i] = sp.triangle;
+      m.u[i] = sp.u;
+      m.v[i] = sp.v;
+    }
   }
 }
 

@@ -51,14 +51,14 @@ bool first_wall_hit(const SpatialGrid& grid, const Vec3& p, const Vec3& d, Trian
     for (auto it = first; it != last; ++it) {
       const TriangleIndex tri = *it;
       // Most candidates lie wholly on one side of the segment: two dot products with
-      // the plane normal reject them before the full intersection test. The margin is
-      // far above rounding (positions ~1 µm carry ~1e-16 µm error), so near-plane
-      // cases always reach the exact test.
-      constexpr double kPlaneMarginUm = 1e-12;
+      // the plane normal reject them before the full intersection test.
+      // SpatialGrid::segment_misses_wall_planes relies on exactly this rejection.
       const auto& td = grid.triangle_data(tri);
       const Vec3& n = grid.triangle_normal(tri);
       const double sp = dot(p - td[0], n), sq = dot(q - td[0], n);
-      if ((sp > kPlaneMarginUm && sq > kPlaneMarginUm) || (sp < -kPlaneMarginUm && sq < -kPlaneMarginUm)) continue;
+      if ((sp > kPlaneRejectMarginUm && sq > kPlaneRejectMarginUm) ||
+          (sp < -kPlaneRejectMarginUm && sq < -kPlaneRejectMarginUm))
+        continue;
       double t;
       if (tri != exclude && segment_hits_triangle(td, p, d, 0.0, t) && t < best) {
         best = t;

@@ -112,6 +112,96 @@ SpatialGrid::SpatialGrid(const Geometry& g, const Box3& world, double cell_um, s
     const double len = norm(n);
     tri_normal_.push_back(len > 0 ? n / len : Vec3{});
   }
+  if (with_clearance) compute_block_planes();
+}
+
+void SpatialGrid::compute_block_planes() {
+  bx_ = (nx_ + kPlaneBlock - 1) / kPlaneBlock;
+  by_ = (ny_ + kPlaneBlock - 1) / kPlaneBlock;
+  bz_ = (nz_ + kPlaneBlock - 1) / kPlaneBlock;
+  const std::size_t blocks = static_cast<std::size_t>(bx_) * by_ * bz_;
+  plane_blocks_.assign(blocks, PlaneBlock{});
+  plane_chunks_.clear();
+  // Per triangle seen in this block: its halo ring (1 or 2) and distance from the block centre.
+  struct Entry {
+    int ring;
+    double distance2;
+    TriangleIndex triangle;
+  };
+  std::vector<Entry> list;
+  std::vector<std::uint32_t> seen(tri_data_.size(), ~0u);
+  const double block_um = kPlaneBlock * h_;
+  int lane = kPlaneLanes;  // lanes used in the last chunk
+  auto close_chunk = [&] {
+    // Padding planes: n = 0 and a huge negative offset put every point far in front.
+    for (; lane < kPlaneLanes; ++lane) {
+      PlaneChunk& c = plane_chunks_.back();
+      c.nx[lane] = c.ny[lane] = c.nz[lane] = 0.0f;
+      c.offset[lane] = -1e30f;
+    }
+    return static_cast<std::uint32_t>(plane_chunks_.size());
+  };
+  for (int iz = 0; iz < bz_; ++iz)
+    for (int iy = 0; iy < by_; ++iy)
+      for (int ix = 0; ix < bx_; ++ix) {
+        const auto b = static_cast<std::uint32_t>(ix + bx_ * (iy + by_ * iz));
+        const Vec3 o{world_.lo.x + ix * block_um, world_.lo.y + iy * block_um, world_.lo.z + iz * block_um};
+        const Vec3 centre = o + Vec3{0.5 * block_um, 0.5 * block_um, 0.5 * block_um};
+        list.clear();
+        const int x0 = ix * kPlaneBlock, y0 = iy * kPlaneBlock, z0 = iz * kPlaneBlock;
+        for (int ring = 1; ring <= 2; ++ring)
+          for (int z = std::max(0, z0 - ring); z < std::min(nz_, z0 + kPlaneBlock + ring); ++z)
+            for (int y = std::max(0, y0 - ring); y < std::min(ny_, y0 + kPlaneBlock + ring); ++y)
+              for (int x = std::max(0, x0 - ring); x < std::min(nx_, x0 + kPlaneBlock + ring); ++x) {
+                const std::uint32_t c = index(x, y, z);
+                for (std::uint32_t k = start_[c]; k < start_[c + 1]; ++k) {
+                  const TriangleIndex t = tris_[k];
+                  if (seen[t] == b) continue;
+                  seen[t] = b;
+                  const auto& td = tri_data_[t];
+                  list.push_back({ring, point_triangle_distance2(centre, td[0], td[0] + td[1], td[0] + td[2]), t});
+                }
+              }
+        std::sort(list.begin(), list.end(), [](const Entry& a, const Entry& e) {
+          return a.ring != e.ring ? a.ring < e.ring : a.distance2 < e.distance2;
+        });
+        PlaneBlock& block = plane_blocks_[b];
+        block.begin = static_cast<std::uint32_t>(plane_chunks_.size());
+        double max_offset = 0;
+        bool near_closed = false;
+        for (std::size_t k = 0; k <= list.size(); ++k) {
+          if (!near_closed && (k == list.size() || list[k].ring == 2)) {
+            block.near_end = close_chunk();
+            near_closed = true;
+          }
+          if (k == list.size()) break;
+          if (lane == kPlaneLanes) {
+            plane_chunks_.emplace_back();
+            lane = 0;
+          }
+          const TriangleIndex t = list[k].triangle;
+          const Vec3& n = tri_normal_[t];
+          const double offset = dot(tri_data_[t][0] - o, n);
+          max_offset = std::max(max_offset, std::fabs(offset));
+          PlaneChunk& c = plane_chunks_.back();
+          c.nx[lane] = static_cast<float>(n.x);
+          c.ny[lane] = static_cast<float>(n.y);
+          c.nz[lane] = static_cast<float>(n.z);
+          c.offset[lane] = static_cast<float>(offset);
+          ++lane;
+        }
+        block.far_end = close_chunk();
+        // Error of the float test against the exact plane distance: the inputs (n,
+        // offset, the block-relative ends) are rounded to float (relative 2⁻²⁴ each) and
+        // the dot product and subtraction add at most 4 roundings, each bounded by 2⁻²⁴
+        // times (Σ|nᵢ||xᵢ| + |offset|) ≤ (√3·R + |offset|) with R the largest end
+        // coordinate. 2⁻¹⁹ = 32·2⁻²⁴ covers all of that with room. first_wall_hit's own
+        // double test rejects beyond kPlaneRejectMarginUm and is itself rounded
+        // (~10⁻¹⁵ µm at µm scale): twice its margin covers it.
+        const double reach_um = (kPlaneBlock + 2) * h_;
+        block.margin =
+            static_cast<float>(2 * kPlaneRejectMarginUm + 0x1p-19 * (std::sqrt(3.0) * reach_um + max_offset));
+      }
 }
 
 void SpatialGrid::compute_clearance(const Geometry& g, const std::vector<std::uint8_t>& occupied) {
