@@ -68,11 +68,6 @@ Example:
   spinesim bench ssa --reactions 50000000
 )";
 
-std::unique_ptr<Stepper> make_stepper(int threads) {
-  if (threads == 1) return std::make_unique<SerialStepper>();
-  return make_tbb_stepper(threads);
-}
-
 /// FNV-1a over the bytes of every molecule's position, compartment and surface point:
 /// two builds that print the same value computed the same trajectories.
 std::uint64_t state_fingerprint(const World& w) {
@@ -359,11 +354,7 @@ int bench_command(int argc, char** argv) {
       m.placements.push_back(p);
     }
   }
-  std::unique_ptr<Stepper> stepper;
-  if (threads == 1)
-    stepper = std::make_unique<SerialStepper>();
-  else
-    stepper = make_tbb_stepper(threads);
+  std::unique_ptr<Stepper> stepper = make_stepper(threads);
   const auto t0 = std::chrono::steady_clock::now();
   Simulator sim(m, std::move(stepper));
   const auto t1 = std::chrono::steady_clock::now();
