@@ -53,6 +53,7 @@
 #include "viz/palette.h"
 #include "viz/png_output.h"
 #include "viz/vtk_export.h"
+#include "viz/vtp_read.h"
 
 namespace spinesim {
 
@@ -60,8 +61,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Sphere radius of a molecule glyph when the frame does not give one per species, µm.
-constexpr double kMoleculeRadius = 0.006;
 /// At most this many legend rows; further agent states are summarised in one row.
 constexpr int kMaxLegendRows = 22;
 
@@ -70,45 +69,6 @@ constexpr int kMaxLegendRows = 22;
   d.file = file.string();
   d.message = message;
   throw InputError(std::move(d));
-}
-
-/// Counts VTK error events (and keeps them off stderr).
-class ErrorSink : public vtkCommand {
- public:
-  static ErrorSink* New() { return new ErrorSink; }
-  void Execute(vtkObject*, unsigned long event, void*) override {
-    if (event == vtkCommand::ErrorEvent) ++errors;
-  }
-  int errors = 0;
-};
-
-vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& what) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    fail(file,
-         what +
-             " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
-  }
-  vtkNew<vtkXMLPolyDataReader> r;
-  vtkNew<ErrorSink> sink;
-  r->AddObserver(vtkCommand::ErrorEvent, sink);
-  r->SetFileName(file.c_str());
-  r->Update();
-  auto* out = r->GetOutput();
-  if (sink->errors > 0 || out == nullptr) {
-    fail(file,
-         "cannot read " + what + " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
-  }
-  vtkSmartPointer<vtkPolyData> pd = out;
-  return pd;
-}
-
-std::vector<std::string> names_of(vtkPolyData* pd, const char* array) {
-  std::vector<std::string> names;
-  auto* a = vtkStringArray::SafeDownCast(pd->GetFieldData()->GetAbstractArray(array));
-  if (a == nullptr) return names;
-  for (vtkIdType i = 0; i < a->GetNumberOfValues(); ++i) names.push_back(a->GetValue(i));
-  return names;
 }
 
 std::string format_time(double time_s) {
@@ -247,8 +207,9 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
     }
     const bool has_radius =
         species_radius != nullptr && static_cast<vtkIdType>(si) < species_radius->GetNumberOfTuples();
-    const double r = has_radius ? species_radius->GetComponent(static_cast<vtkIdType>(si), 0) : kMoleculeRadius;
-    radius->SetValue(i, r > 0 ? r : kMoleculeRadius);
+    const double r =
+        has_radius ? species_radius->GetComponent(static_cast<vtkIdType>(si), 0) : kDefaultMoleculeRadiusUm;
+    radius->SetValue(i, r > 0 ? r : kDefaultMoleculeRadiusUm);
     for (int k = 0; k < 3; ++k) rgb->SetComponent(i, k, std::lround(c[static_cast<std::size_t>(k)] * 255.0));
   }
   vtkNew<vtkPolyData> pts;
@@ -280,25 +241,6 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
   actor->GetProperty()->SetSpecular(0.25);
   actor->GetProperty()->SetSpecularPower(30);
   ren->AddActor(actor);
-}
-
-/// Each agent type takes the colour of the species whose molecules carry it, so
-/// closed AMPARs and NMDARs differ as their species do.
-std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vector<std::string>& state_names,
-                                             const std::vector<Rgb>& species_rgb) {
-  std::map<std::string, Rgb> out;
-  vtkDataArray* species = frame->GetPointData()->GetArray("species");
-  vtkDataArray* state = frame->GetPointData()->GetArray("state");
-  if (species == nullptr || state == nullptr) return out;
-  for (vtkIdType i = 0; i < frame->GetNumberOfPoints(); ++i) {
-    const int st = static_cast<int>(state->GetComponent(i, 0));
-    if (st <= 0 || static_cast<std::size_t>(st) >= state_names.size()) continue;
-    const int s = static_cast<int>(species->GetComponent(i, 0));
-    out.emplace(type_part(state_names[static_cast<std::size_t>(st)]),
-                s >= 0 && static_cast<std::size_t>(s) < species_rgb.size() ? species_rgb[static_cast<std::size_t>(s)]
-                                                                          : species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
-  }
-  return out;
 }
 
 void style_text(vtkTextProperty* tp, int size) {
