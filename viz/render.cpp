@@ -64,13 +64,6 @@ namespace {
 /// At most this many legend rows; further agent states are summarised in one row.
 constexpr int kMaxLegendRows = 22;
 
-[[noreturn]] void fail(const fs::path& file, const std::string& message) {
-  Diagnostic d;
-  d.file = file.string();
-  d.message = message;
-  throw InputError(std::move(d));
-}
-
 std::string format_time(double time_s) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "t = %.3f ms", time_s * 1e3);
@@ -439,7 +432,7 @@ std::size_t choose_frame(const std::vector<PvdEntry>& frames, const RenderOption
       char msg[256];
       std::snprintf(msg, sizeof msg, "time %g s is outside the frames of this run; frames cover %g .. %g s", t, first,
                     last);
-      fail(pvd_file, msg);
+      fail_in_file(pvd_file, msg);
     }
     std::size_t best = 0;
     for (std::size_t i = 1; i < frames.size(); ++i)
@@ -447,8 +440,8 @@ std::size_t choose_frame(const std::vector<PvdEntry>& frames, const RenderOption
     return best;
   }
   if (o.frame < -1 || o.frame >= count) {
-    fail(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." +
-                       std::to_string(count - 1) + " (or -1 for the last)");
+    fail_in_file(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." +
+                               std::to_string(count - 1) + " (or -1 for the last)");
   }
   return static_cast<std::size_t>(o.frame == -1 ? count - 1 : o.frame);
 }
@@ -478,8 +471,9 @@ std::size_t frame_count(const fs::path& run_dir) {
   const fs::path pvd_file = run_dir / "frames.pvd";
   std::error_code ec;
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file,
-         "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
+    fail_in_file(
+        pvd_file,
+        "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
   }
   return read_pvd(pvd_file).size();
 }
@@ -487,25 +481,28 @@ std::size_t frame_count(const fs::path& run_dir) {
 void render_run(const fs::path& run_dir, const fs::path& png, const RenderOptions& o) {
   require_image_extension(png, WindowContent::kScene3D);
   if (o.width <= 0 || o.height <= 0 || o.width > 16384 || o.height > 16384) {
-    fail(png, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
-                  " is invalid; use a width and height between 1 and 16384 pixels");
+    fail_in_file(png, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                          " is invalid; use a width and height between 1 and 16384 pixels");
   }
   if (std::find(kRenderCameras.begin(), kRenderCameras.end(), o.camera) == kRenderCameras.end()) {
-    fail(png, "unknown camera '" + o.camera + "'; use side, top, psd (PSD close-up) or cutaway (near half cut away)");
+    fail_in_file(
+        png, "unknown camera '" + o.camera + "'; use side, top, psd (PSD close-up) or cutaway (near half cut away)");
   }
   const fs::path mesh_file = run_dir / "mesh.vtp";
   const fs::path pvd_file = run_dir / "frames.pvd";
   auto mesh = read_vtp(mesh_file, "mesh.vtp");
   if (mesh->GetNumberOfPoints() == 0 || mesh->GetNumberOfPolys() == 0) {
-    fail(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
+    fail_in_file(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
   }
   std::error_code ec;
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file,
-         "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
+    fail_in_file(
+        pvd_file,
+        "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
   }
   const auto frames = read_pvd(pvd_file);
-  if (frames.empty()) fail(pvd_file, "frames.pvd lists no frames yet; wait for the run to write its first output");
+  if (frames.empty())
+    fail_in_file(pvd_file, "frames.pvd lists no frames yet; wait for the run to write its first output");
   const PvdEntry& entry = frames[choose_frame(frames, o, pvd_file)];
   auto frame = read_vtp(run_dir / entry.file, "frame file " + entry.file);
 
@@ -517,7 +514,8 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
   if (o.camera == "psd") {
     const auto regions = names_of(mesh, "region_names");
     if (std::find(regions.begin(), regions.end(), "psd") == regions.end()) {
-      fail(mesh_file, "camera psd needs a region named \"psd\" and this mesh has none; use --camera side or cutaway");
+      fail_in_file(mesh_file,
+                   "camera psd needs a region named \"psd\" and this mesh has none; use --camera side or cutaway");
     }
   }
 

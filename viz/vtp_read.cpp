@@ -13,23 +13,20 @@ namespace spinesim {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-[[noreturn]] void fail(const fs::path& file, const std::string& message) {
+[[noreturn]] void fail_in_file(const fs::path& file, const std::string& message) {
   Diagnostic d;
   d.file = file.string();
   d.message = message;
   throw InputError(std::move(d));
 }
 
-}  // namespace
-
 vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& what) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    fail(file,
-         what +
-             " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
+    fail_in_file(
+        file,
+        what +
+            " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
   }
   vtkNew<vtkXMLPolyDataReader> r;
   vtkNew<ErrorSink> sink;
@@ -38,8 +35,8 @@ vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& w
   r->Update();
   auto* out = r->GetOutput();
   if (sink->errors > 0 || out == nullptr) {
-    fail(file,
-         "cannot read " + what + " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
+    fail_in_file(file, "cannot read " + what +
+                           " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
   }
   vtkSmartPointer<vtkPolyData> pd = out;
   return pd;

@@ -28,6 +28,9 @@ class ErrorSink : public vtkCommand {
   int errors = 0;
 };
 
+/// Throws InputError for `file` with `message` (what is wrong and what to do).
+[[noreturn]] void fail_in_file(const std::filesystem::path& file, const std::string& message);
+
 /// Reads a VTK XML PolyData file; `what` names it in the message. Throws InputError
 /// (with file) when it is missing, truncated or not PolyData.
 vtkSmartPointer<vtkPolyData> read_vtp(const std::filesystem::path& file, const std::string& what);

@@ -33,13 +33,6 @@ static_assert(std::endian::native == std::endian::little, "export-web writes lit
 
 namespace {
 
-[[noreturn]] void fail(const fs::path& file, const std::string& message) {
-  Diagnostic d;
-  d.file = file.string();
-  d.message = message;
-  throw InputError(std::move(d));
-}
-
 template <class T>
 std::string base64(const std::vector<T>& values) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -106,7 +99,7 @@ std::string html_text(std::string_view s) {
 std::string mesh_json(const fs::path& mesh_file) {
   auto mesh = read_vtp(mesh_file, "mesh.vtp");
   if (mesh->GetNumberOfPoints() == 0 || mesh->GetNumberOfPolys() == 0) {
-    fail(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
+    fail_in_file(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
   }
   std::vector<float> points(static_cast<std::size_t>(3 * mesh->GetNumberOfPoints()));
   for (vtkIdType i = 0; i < mesh->GetNumberOfPoints(); ++i) {
@@ -122,7 +115,7 @@ std::string mesh_json(const fs::path& mesh_file) {
   vtkIdType cell = 0;
   for (polys->InitTraversal(); polys->GetNextCell(ids); ++cell) {
     if (ids->GetNumberOfIds() != 3)
-      fail(mesh_file, "mesh.vtp has a polygon that is not a triangle; re-run the simulation to regenerate it");
+      fail_in_file(mesh_file, "mesh.vtp has a polygon that is not a triangle; re-run the simulation to regenerate it");
     for (int k = 0; k < 3; ++k) triangles.push_back(static_cast<std::uint32_t>(ids->GetId(k)));
     triangle_region.push_back(region != nullptr ? static_cast<std::int32_t>(region->GetComponent(cell, 0)) : 0);
   }
@@ -210,18 +203,20 @@ std::string web_viewer_script() {
 }
 
 WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const WebExportOptions& options) {
-  if (options.stride == 0) fail(html, "the frame stride must be at least 1");
+  if (options.stride == 0) fail_in_file(html, "the frame stride must be at least 1");
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) {
-    fail(run_dir,
-         "not a directory; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
+    fail_in_file(
+        run_dir,
+        "not a directory; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
   }
   const fs::path pvd_file = run_dir / "frames.pvd";
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file, "frames.pvd not found; run the scene with output.frame_interval_s > 0 so that it writes frames");
+    fail_in_file(pvd_file,
+                 "frames.pvd not found; run the scene with output.frame_interval_s > 0 so that it writes frames");
   }
   const auto entries = read_pvd(pvd_file);
-  if (entries.empty()) fail(pvd_file, "frames.pvd lists no frames; wait for the run to write its first output");
+  if (entries.empty()) fail_in_file(pvd_file, "frames.pvd lists no frames; wait for the run to write its first output");
 
   WebExportResult result;
   result.run_frames = entries.size();
@@ -239,11 +234,12 @@ WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const 
     const vtkIdType n = frame->GetNumberOfPoints();
     result.molecules += static_cast<std::uint64_t>(n);
     if (result.molecules > options.max_points) {
-      fail(file, "the first " + std::to_string(j + 1) + " of " + std::to_string(kept.size()) +
-                     " frames to export already hold " + std::to_string(result.molecules) +
-                     " molecule positions, more than --max-points " + std::to_string(options.max_points) +
-                     " allows (about 21 bytes of HTML each); keep fewer frames with --stride K (every K-th frame) "
-                     "or raise --max-points");
+      fail_in_file(file,
+                   "the first " + std::to_string(j + 1) + " of " + std::to_string(kept.size()) +
+                       " frames to export already hold " + std::to_string(result.molecules) +
+                       " molecule positions, more than --max-points " + std::to_string(options.max_points) +
+                       " allows (about 21 bytes of HTML each); keep fewer frames with --stride K (every K-th frame) "
+                       "or raise --max-points");
     }
     const auto species = names_of(frame, "species_names");
     const auto states = names_of(frame, "state_names");
@@ -251,7 +247,7 @@ WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const 
       species_names = species;
       state_names = states.empty() ? std::vector<std::string>{"molecule"} : states;
       if (species_names.size() > 65535 || state_names.size() > 65535) {
-        fail(file, "more than 65535 species or agent states; the viewer stores their indices in 16 bits");
+        fail_in_file(file, "more than 65535 species or agent states; the viewer stores their indices in 16 bits");
       }
       vtkDataArray* radius = frame->GetFieldData()->GetArray("species_display_radius_um");
       for (std::size_t s = 0; s < species_names.size(); ++s) {
@@ -261,9 +257,10 @@ WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const 
         species_radius.push_back(r > 0 ? r : kDefaultMoleculeRadiusUm);
       }
     } else if (species != species_names || (!states.empty() && states != state_names)) {
-      fail(file,
-           "its species_names or state_names differ from those of the first frame " + entries[kept[0]].file +
-               "; the run directory mixes frames of different runs, re-run the simulation into an empty directory");
+      fail_in_file(
+          file,
+          "its species_names or state_names differ from those of the first frame " + entries[kept[0]].file +
+              "; the run directory mixes frames of different runs, re-run the simulation into an empty directory");
     }
     for (const auto& [type, rgb] : agent_type_colors(frame, state_names, species_colors(species_names))) {
       type_base.emplace(type, rgb);
@@ -271,7 +268,7 @@ WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const 
     vtkDataArray* species_id = frame->GetPointData()->GetArray("species");
     vtkDataArray* state_id = frame->GetPointData()->GetArray("state");
     if (n > 0 && (species_id == nullptr || state_id == nullptr)) {
-      fail(file, "the frame has no 'species' or 'state' point array; re-run the simulation to regenerate it");
+      fail_in_file(file, "the frame has no 'species' or 'state' point array; re-run the simulation to regenerate it");
     }
     std::vector<float> positions(static_cast<std::size_t>(3 * n));
     std::vector<std::uint16_t> species_of(static_cast<std::size_t>(n)), state_of(static_cast<std::size_t>(n));
@@ -283,10 +280,10 @@ WebExportResult export_web(const fs::path& run_dir, const fs::path& html, const 
       const double st = state_id->GetComponent(i, 0);
       if (s < 0 || s >= static_cast<double>(species_names.size()) || st < 0 ||
           st >= static_cast<double>(state_names.size())) {
-        fail(file, "molecule " + std::to_string(i) + " has species " + json_number(s) + " and state " +
-                       json_number(st) + ", outside the frame's tables of " + std::to_string(species_names.size()) +
-                       " species and " + std::to_string(state_names.size()) +
-                       " states; the file is corrupt, re-run the simulation");
+        fail_in_file(
+            file, "molecule " + std::to_string(i) + " has species " + json_number(s) + " and state " + json_number(st) +
+                      ", outside the frame's tables of " + std::to_string(species_names.size()) + " species and " +
+                      std::to_string(state_names.size()) + " states; the file is corrupt, re-run the simulation");
       }
       species_of[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(s);
       state_of[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(st);

@@ -11,7 +11,8 @@ and the last frame (#frame=K drives the same code as the slider), and checks tha
     (AMPARs at t = 0, glutamate at 0.5 ms, in their palette colours);
   * the two frames give different images, where the molecules are;
   * unticking a species' check box (#hide=NAME) removes its pixels;
-and that a missing run directory, a corrupt frame file and a run over --max-points
+that --stride keeps every K-th frame and the last, and that a missing run
+directory, a corrupt frame file and a run over --max-points
 are refused with messages naming the file or the flag.
 Exit 77 (ctest SKIP_RETURN_CODE) only when no Chromium is installed.
 Usage: export_web.py SPINESIM SOURCE_DIR WORK_DIR
@@ -140,6 +141,11 @@ changed = (np.abs(first[view] - last[view]).max(axis=2) > 30).sum()
 print(f"{changed} pixels differ between frame 0 and frame 5; molecules {first_n} -> {last_n}")
 if changed < 100:
     fail(f"frames 0 and 5 differ in only {changed} pixels; the frame did not change the picture")
+
+# --stride 2 keeps frames 0, 2, 4 and the last (5).
+out = run([SPINESIM, "export-web", run_dir, "-o", os.path.join(WORK_DIR, "stride.html"), "--stride", "2"])
+if "4 of 6 frames" not in out:
+    fail(f"--stride 2 should keep frames 0, 2, 4, 5: {out}")
 
 # Refusals name the file or the flag.
 out = run([SPINESIM, "export-web", os.path.join(WORK_DIR, "nowhere"), "-o", html], expect_rc=2)
