@@ -11,6 +11,7 @@ and the last frame (#frame=K drives the same code as the slider), and checks tha
     (AMPARs at t = 0, glutamate at 0.5 ms, in their palette colours);
   * the two frames give different images, where the molecules are;
   * unticking a species' check box (#hide=NAME) removes its pixels;
+  * play (#play) steps through the frames;
 that --stride keeps every K-th frame and the last, and that a missing run
 directory, a corrupt frame file and a run over --max-points
 are refused with messages naming the file or the flag.
@@ -137,6 +138,13 @@ for name, k, img, n, species, rgb in (("first", 0, first, first_n, "AMPAR", AMPA
         fail(f"the {name} frame: {species} accounts for {shown - without} pixels; expected molecules (at least 1000)")
     if hidden_n >= n:
         fail(f"hiding {species} left {hidden_n} of {n} molecules drawn")
+# #play presses the play button: in Chromium's 20 s of virtual time, 8 frames a second
+# loop through the 6 frames many times (data-shown counts the frames drawn).
+dom, console = chromium("file://" + os.path.abspath(html) + "#frame=0&play", "--dump-dom")
+shown = re.search(r'data-shown="(\d+)"', dom)
+if console or not shown or int(shown.group(1)) < 12 or "data-errors" in dom:
+    fail(f"play did not step through the frames (shown: {shown and shown.group(1)}, console: {console})")
+print(f"play: {shown.group(1)} frames drawn")
 changed = (np.abs(first[view] - last[view]).max(axis=2) > 30).sum()
 print(f"{changed} pixels differ between frame 0 and frame 5; molecules {first_n} -> {last_n}")
 if changed < 100:

@@ -167,6 +167,7 @@ function main() {
     statusEl.dataset.frame = String(current);
     statusEl.dataset.molecules = String(m);
     statusEl.dataset.state = 'ready';
+    statusEl.dataset.shown = String(Number(statusEl.dataset.shown || 0) + 1);
   }
 
   // PSD close-up: 55° above the horizon from the +z side, the PSD and perisynaptic
@@ -246,6 +247,8 @@ function main() {
   }
   resize();
   show(fromHash() ?? 0);
+  // #play starts playing, as the button does.
+  if (/(^#|&)play(&|$)/.test(window.location.hash)) play.click();
 }
 
 /// Species with a visibility toggle and their count in the shown frame, agent
