@@ -20,6 +20,7 @@ int export_sbml_command(int argc, char** argv);
 int render_command(int argc, char** argv);
 int movie_command(int argc, char** argv);
 int plot_command(int argc, char** argv);
+int export_web_command(int argc, char** argv);
 int ensemble_command(int argc, char** argv);
 int export_csv_command(int argc, char** argv);
 int bench_command(int argc, char** argv);

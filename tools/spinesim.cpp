@@ -26,6 +26,7 @@ verbs:
   render RUN_DIR -o PNG   draw a frame of a run (headless: xvfb-run -a spinesim render ...)
   movie RUN_DIR -o MP4    render every frame into a movie (or a PNG sequence without ffmpeg)
   plot RUN_DIR -o PNG     plot counts.csv over time
+  export-web RUN_DIR -o HTML  one self-contained HTML file to view the run in a browser
   ensemble SCENE --replicates N --out DIR   replicate runs, sweeps and statistics (one ensemble.nc)
   export-csv ENSEMBLE     an ensemble's CSV tables (stats, summary, replicates) from its ensemble.nc
   bench diffusion         measure molecule-steps per second
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     if (verb == "render") return render_command(argc, argv);
     if (verb == "movie") return movie_command(argc, argv);
     if (verb == "plot") return plot_command(argc, argv);
+    if (verb == "export-web") return export_web_command(argc, argv);
     if (verb == "ensemble") return ensemble_command(argc, argv);
     if (verb == "export-csv") return export_csv_command(argc, argv);
     if (verb == "bench") return bench_command(argc, argv);

@@ -1,4 +1,6 @@
-// `spinesim render`, `movie` and `plot`: pictures of a run directory, headless.
+// `spinesim render`, `movie`, `plot` and `export-web`: pictures of a run directory, headless,
+// and a browser view of it.
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "viz/movie.h"
 #include "viz/plot.h"
 #include "viz/render.h"
+#include "viz/web_export.h"
 
 namespace spinesim::cli {
 
@@ -80,6 +83,31 @@ Options:
 
 Example:
   xvfb-run -a spinesim plot runs/demo -o runs/demo/counts.png --columns calcium@cytosol,glutamate@cleft
+)";
+
+const char* kExportWebHelp =
+    R"(usage: spinesim export-web RUN_DIR -o OUT.html [--stride K] [--max-points N]
+
+Writes one self-contained HTML file that shows the run in a web browser: the
+membrane coloured by region (as in render), the molecules of every frame as
+spheres coloured by species (the same colours as render and plot), agents by
+state, a time slider, play/pause, a check box per species and a legend with counts.
+The viewer (vtk.js) is inside the file: it needs no network and opens from a
+file:// URL, so the file can be mailed or archived with a paper. Drag to rotate,
+right-drag or wheel to zoom, shift-drag to pan; OUT.html#frame=K opens frame K
+(#frame=-1 the last). Needs a browser with WebGL. The run must have written frames
+(output.frame_interval_s > 0).
+
+Options:
+  -o, --output OUT.html  the HTML file to write
+  --stride K             keep every K-th frame (and the last; default 1: all)
+  --max-points N         refuse when the kept frames hold more than N molecule
+                         positions in all (default 2000000, about 42 MB of HTML;
+                         each costs about 21 bytes); use --stride to keep fewer
+                         frames, or raise N for a larger file
+
+Example:
+  spinesim export-web runs/demo -o runs/demo/view.html
 )";
 
 /// Accepts -o as a synonym of --output, then parses.
@@ -189,6 +217,22 @@ int plot_command(int argc, char** argv) {
   }
   plot_counts(args.positional()[0], *args.get("output"), o);
   std::cout << "wrote " << *args.get("output") << "\n";
+  return kExitOk;
+}
+
+int export_web_command(int argc, char** argv) {
+  if (wants_help(argc, argv)) {
+    std::cout << kExportWebHelp;
+    return kExitOk;
+  }
+  Args args = parse(argc, argv, {{"output"}, {"stride"}, {"max-points"}});
+  require_run_dir_and_output(args, "export-web", "OUT.html");
+  WebExportOptions o;
+  o.stride = static_cast<std::size_t>(args.get_int("stride", 1, 1, 1LL << 40));
+  o.max_points = static_cast<std::uint64_t>(args.get_int("max-points", 2'000'000, 1, 1LL << 40));
+  const auto r = export_web(args.positional()[0], *args.get("output"), o);
+  std::cout << "wrote " << *args.get("output") << " (" << r.frames << " of " << r.run_frames << " frames, "
+            << r.molecules << " molecule positions, " << (r.bytes + 512 * 1024) / (1024 * 1024) << " MiB)\n";
   return kExitOk;
 }
 

@@ -29,6 +29,7 @@
 #include "viz/palette.h"
 #include "viz/png_output.h"
 #include "viz/render.h"
+#include "viz/vtp_read.h"
 
 namespace spinesim {
 
@@ -56,15 +57,6 @@ std::vector<std::string> split(const std::string& line) {
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
-
-class ErrorSink : public vtkCommand {
- public:
-  static ErrorSink* New() { return new ErrorSink; }
-  void Execute(vtkObject*, unsigned long event, void*) override {
-    if (event == vtkCommand::ErrorEvent) ++errors;
-  }
-  int errors = 0;
-};
 
 void style(vtkTextProperty* tp, int size, bool bold) {
   tp->SetFontFamilyToArial();

@@ -13,20 +13,9 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "viz/vtp_read.h"
 
 namespace spinesim {
-
-namespace {
-/// Counts the errors a VTK object reports (instead of printing them).
-class ErrorCount : public vtkCommand {
- public:
-  static ErrorCount* New() { return new ErrorCount; }
-  void Execute(vtkObject*, unsigned long event, void*) override {
-    if (event == vtkCommand::ErrorEvent) ++errors;
-  }
-  int errors = 0;
-};
-}  // namespace
 
 void write_window_png(vtkRenderWindow* window, const std::filesystem::path& png) {
   vtkNew<vtkWindowToImageFilter> grab;
@@ -36,7 +25,7 @@ void write_window_png(vtkRenderWindow* window, const std::filesystem::path& png)
   grab->Update();
   atomic_write_with(png, [&](const std::filesystem::path& tmp) {
     vtkNew<vtkPNGWriter> w;
-    vtkNew<ErrorCount> errors;
+    vtkNew<ErrorSink> errors;
     w->AddObserver(vtkCommand::ErrorEvent, errors);
     w->SetInputConnection(grab->GetOutputPort());
     w->SetFileName(tmp.c_str());
@@ -75,7 +64,7 @@ void write_window_image(vtkRenderWindow* window, const std::filesystem::path& fi
     return;
   }
   atomic_write_with(file, [&](const std::filesystem::path& tmp) {
-    vtkNew<ErrorCount> errors;
+    vtkNew<ErrorSink> errors;
     // GL2PS for both formats and both contents: VTK 9.1's own SVG and PDF chart
     // exporters scale line widths with the data transform (every curve becomes a
     // band across the plot). GL2PS adds the extension to a prefix: write

@@ -53,6 +53,7 @@
 #include "viz/palette.h"
 #include "viz/png_output.h"
 #include "viz/vtk_export.h"
+#include "viz/vtp_read.h"
 
 namespace spinesim {
 
@@ -60,56 +61,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Sphere radius of a molecule glyph when the frame does not give one per species, µm.
-constexpr double kMoleculeRadius = 0.006;
 /// At most this many legend rows; further agent states are summarised in one row.
 constexpr int kMaxLegendRows = 22;
-
-[[noreturn]] void fail(const fs::path& file, const std::string& message) {
-  Diagnostic d;
-  d.file = file.string();
-  d.message = message;
-  throw InputError(std::move(d));
-}
-
-/// Counts VTK error events (and keeps them off stderr).
-class ErrorSink : public vtkCommand {
- public:
-  static ErrorSink* New() { return new ErrorSink; }
-  void Execute(vtkObject*, unsigned long event, void*) override {
-    if (event == vtkCommand::ErrorEvent) ++errors;
-  }
-  int errors = 0;
-};
-
-vtkSmartPointer<vtkPolyData> read_vtp(const fs::path& file, const std::string& what) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    fail(file,
-         what +
-             " not found; pass a run directory written by `spinesim run` (it holds mesh.vtp, frames.pvd and frames/)");
-  }
-  vtkNew<vtkXMLPolyDataReader> r;
-  vtkNew<ErrorSink> sink;
-  r->AddObserver(vtkCommand::ErrorEvent, sink);
-  r->SetFileName(file.c_str());
-  r->Update();
-  auto* out = r->GetOutput();
-  if (sink->errors > 0 || out == nullptr) {
-    fail(file,
-         "cannot read " + what + " (truncated or not a VTK XML PolyData file); re-run the simulation to regenerate it");
-  }
-  vtkSmartPointer<vtkPolyData> pd = out;
-  return pd;
-}
-
-std::vector<std::string> names_of(vtkPolyData* pd, const char* array) {
-  std::vector<std::string> names;
-  auto* a = vtkStringArray::SafeDownCast(pd->GetFieldData()->GetAbstractArray(array));
-  if (a == nullptr) return names;
-  for (vtkIdType i = 0; i < a->GetNumberOfValues(); ++i) names.push_back(a->GetValue(i));
-  return names;
-}
 
 std::string format_time(double time_s) {
   char buf[64];
@@ -247,8 +200,9 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
     }
     const bool has_radius =
         species_radius != nullptr && static_cast<vtkIdType>(si) < species_radius->GetNumberOfTuples();
-    const double r = has_radius ? species_radius->GetComponent(static_cast<vtkIdType>(si), 0) : kMoleculeRadius;
-    radius->SetValue(i, r > 0 ? r : kMoleculeRadius);
+    const double r =
+        has_radius ? species_radius->GetComponent(static_cast<vtkIdType>(si), 0) : kDefaultMoleculeRadiusUm;
+    radius->SetValue(i, r > 0 ? r : kDefaultMoleculeRadiusUm);
     for (int k = 0; k < 3; ++k) rgb->SetComponent(i, k, std::lround(c[static_cast<std::size_t>(k)] * 255.0));
   }
   vtkNew<vtkPolyData> pts;
@@ -280,25 +234,6 @@ void add_molecule_actor(vtkRenderer* ren, vtkPolyData* frame, FrameContent& fc) 
   actor->GetProperty()->SetSpecular(0.25);
   actor->GetProperty()->SetSpecularPower(30);
   ren->AddActor(actor);
-}
-
-/// Each agent type takes the colour of the species whose molecules carry it, so
-/// closed AMPARs and NMDARs differ as their species do.
-std::map<std::string, Rgb> agent_type_colors(vtkPolyData* frame, const std::vector<std::string>& state_names,
-                                             const std::vector<Rgb>& species_rgb) {
-  std::map<std::string, Rgb> out;
-  vtkDataArray* species = frame->GetPointData()->GetArray("species");
-  vtkDataArray* state = frame->GetPointData()->GetArray("state");
-  if (species == nullptr || state == nullptr) return out;
-  for (vtkIdType i = 0; i < frame->GetNumberOfPoints(); ++i) {
-    const int st = static_cast<int>(state->GetComponent(i, 0));
-    if (st <= 0 || static_cast<std::size_t>(st) >= state_names.size()) continue;
-    const int s = static_cast<int>(species->GetComponent(i, 0));
-    out.emplace(type_part(state_names[static_cast<std::size_t>(st)]),
-                s >= 0 && static_cast<std::size_t>(s) < species_rgb.size() ? species_rgb[static_cast<std::size_t>(s)]
-                                                                          : species_color(s >= 0 ? static_cast<std::size_t>(s) : 0));
-  }
-  return out;
 }
 
 void style_text(vtkTextProperty* tp, int size) {
@@ -497,7 +432,7 @@ std::size_t choose_frame(const std::vector<PvdEntry>& frames, const RenderOption
       char msg[256];
       std::snprintf(msg, sizeof msg, "time %g s is outside the frames of this run; frames cover %g .. %g s", t, first,
                     last);
-      fail(pvd_file, msg);
+      fail_in_file(pvd_file, msg);
     }
     std::size_t best = 0;
     for (std::size_t i = 1; i < frames.size(); ++i)
@@ -505,8 +440,8 @@ std::size_t choose_frame(const std::vector<PvdEntry>& frames, const RenderOption
     return best;
   }
   if (o.frame < -1 || o.frame >= count) {
-    fail(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." +
-                       std::to_string(count - 1) + " (or -1 for the last)");
+    fail_in_file(pvd_file, "frame " + std::to_string(o.frame) + " is out of range; valid frames are 0.." +
+                               std::to_string(count - 1) + " (or -1 for the last)");
   }
   return static_cast<std::size_t>(o.frame == -1 ? count - 1 : o.frame);
 }
@@ -536,8 +471,9 @@ std::size_t frame_count(const fs::path& run_dir) {
   const fs::path pvd_file = run_dir / "frames.pvd";
   std::error_code ec;
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file,
-         "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
+    fail_in_file(
+        pvd_file,
+        "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
   }
   return read_pvd(pvd_file).size();
 }
@@ -545,25 +481,28 @@ std::size_t frame_count(const fs::path& run_dir) {
 void render_run(const fs::path& run_dir, const fs::path& png, const RenderOptions& o) {
   require_image_extension(png, WindowContent::kScene3D);
   if (o.width <= 0 || o.height <= 0 || o.width > 16384 || o.height > 16384) {
-    fail(png, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
-                  " is invalid; use a width and height between 1 and 16384 pixels");
+    fail_in_file(png, "image size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                          " is invalid; use a width and height between 1 and 16384 pixels");
   }
   if (std::find(kRenderCameras.begin(), kRenderCameras.end(), o.camera) == kRenderCameras.end()) {
-    fail(png, "unknown camera '" + o.camera + "'; use side, top, psd (PSD close-up) or cutaway (near half cut away)");
+    fail_in_file(
+        png, "unknown camera '" + o.camera + "'; use side, top, psd (PSD close-up) or cutaway (near half cut away)");
   }
   const fs::path mesh_file = run_dir / "mesh.vtp";
   const fs::path pvd_file = run_dir / "frames.pvd";
   auto mesh = read_vtp(mesh_file, "mesh.vtp");
   if (mesh->GetNumberOfPoints() == 0 || mesh->GetNumberOfPolys() == 0) {
-    fail(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
+    fail_in_file(mesh_file, "mesh.vtp has no triangles; re-run the simulation to regenerate it");
   }
   std::error_code ec;
   if (!fs::is_regular_file(pvd_file, ec)) {
-    fail(pvd_file,
-         "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
+    fail_in_file(
+        pvd_file,
+        "frames.pvd not found; pass a run directory written by `spinesim run` that has written at least one frame");
   }
   const auto frames = read_pvd(pvd_file);
-  if (frames.empty()) fail(pvd_file, "frames.pvd lists no frames yet; wait for the run to write its first output");
+  if (frames.empty())
+    fail_in_file(pvd_file, "frames.pvd lists no frames yet; wait for the run to write its first output");
   const PvdEntry& entry = frames[choose_frame(frames, o, pvd_file)];
   auto frame = read_vtp(run_dir / entry.file, "frame file " + entry.file);
 
@@ -575,7 +514,8 @@ void render_run(const fs::path& run_dir, const fs::path& png, const RenderOption
   if (o.camera == "psd") {
     const auto regions = names_of(mesh, "region_names");
     if (std::find(regions.begin(), regions.end(), "psd") == regions.end()) {
-      fail(mesh_file, "camera psd needs a region named \"psd\" and this mesh has none; use --camera side or cutaway");
+      fail_in_file(mesh_file,
+                   "camera psd needs a region named \"psd\" and this mesh has none; use --camera side or cutaway");
     }
   }
 
