@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "engine/parallel/tbb_stepper.h"
+#include "engine/pool_ssa.h"
 #include "engine/simulator.h"
-#include "engine/well_mixed.h"
 #include "geometry/mesh_check.h"
 #include "geometry/spine_builder.h"
 #include "io/scene_loader.h"

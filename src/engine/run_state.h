@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/event_queue.h"
-#include "engine/well_mixed.h"
+#include "engine/pool_ssa.h"
 #include "engine/world.h"
 
 namespace spinesim {

@@ -1,6 +1,8 @@
 #include "io/sbml.h"
 
 // Debian builds libSBML without its C++ namespace: its classes are global.
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
 #include <sbml/SBMLTypes.h>
 
 #include <cctype>
@@ -12,18 +14,14 @@
 #include <optional>
 #include <sstream>
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
 #include "core/input_file.h"
 #include "core/units.h"
-#include "model/well_mixed.h"
+#include "model/pools.h"
 #include "schema/scene.pb.h"
 
 namespace spinesim {
 
 namespace {
-
 
 constexpr const char* kNamespace = "urn:spinesim:sbml:1";
 
@@ -37,11 +35,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,7 +76,8 @@ std::map<std::string, std::string> read_annotation(const ::SBase& element) {
 
 void require_id(const std::string& id, const std::string& what) {
   if (!::SyntaxChecker::isValidSBMLSId(id))
-    throw InputError({Diagnostic{"", 0, 0, what, "'" + id + "' is not a valid SBML identifier (letters, digits, '_')"}});
+    throw InputError(
+        {Diagnostic{"", 0, 0, what, "'" + id + "' is not a valid SBML identifier (letters, digits, '_')"}});
 }
 
 std::unique_ptr<::ASTNode> formula(const std::string& text) {
@@ -181,7 +189,8 @@ std::string well_mixed_to_sbml(const scene::WellMixed& wm, const std::string& mo
     add(r.reactant(), true);
     add(r.product(), false);
     std::string pool = r.volume_of();
-    if (pool.empty()) pool = r.reactant_size() > 0 ? pool_of[r.reactant(0)] : (r.product_size() > 0 ? pool_of[r.product(0)] : "");
+    if (pool.empty())
+      pool = r.reactant_size() > 0 ? pool_of[r.reactant(0)] : (r.product_size() > 0 ? pool_of[r.product(0)] : "");
     const std::string k = r.has_rate_parameter() ? r.rate_parameter() : number_text(r.rate());
     const std::string omega = "(602.214076 * " + pool + ")";
     std::string law;
@@ -259,15 +268,16 @@ class SbmlImport {
 
  private:
   void error(const ::SBase& element, const std::string& what, const std::string& message) {
-    errors_.push_back(Diagnostic{file_, static_cast<int>(element.getLine()), static_cast<int>(element.getColumn()),
-                                 what, message});
+    errors_.push_back(
+        Diagnostic{file_, static_cast<int>(element.getLine()), static_cast<int>(element.getColumn()), what, message});
   }
   static std::string named(const char* kind, const ::SBase& e) { return std::string(kind) + " '" + e.getId() + "'"; }
 
   void refuse_unsupported() {
     for (unsigned i = 0; i < m_.getNumEvents(); ++i)
-      error(*m_.getEvent(i), named("event", *m_.getEvent(i)), "events are not supported; model discrete changes as "
-                                                               "releases or clamps in the scene");
+      error(*m_.getEvent(i), named("event", *m_.getEvent(i)),
+            "events are not supported; model discrete changes as "
+            "releases or clamps in the scene");
     for (unsigned i = 0; i < m_.getNumRules(); ++i)
       error(*m_.getRule(i), "rule for '" + m_.getRule(i)->getVariable() + "'",
             "rules (assignment, rate, algebraic) are not supported; only mass-action reactions are");
@@ -362,7 +372,8 @@ class SbmlImport {
         error(c, named("compartment", c), "only 3-dimensional compartments can be pools");
         continue;
       }
-      const double f = c.isSetUnits() ? factor(c.getUnits(), ::UNIT_KIND_LITRE, 1e15, 1).value_or(NAN) : um3_per_volume_;
+      const double f =
+          c.isSetUnits() ? factor(c.getUnits(), ::UNIT_KIND_LITRE, 1e15, 1).value_or(NAN) : um3_per_volume_;
       size_um3_[c.getId()] = c.getSize() * f;
       pool->set_volume_um3(c.getSize() * f);
     }
@@ -495,8 +506,10 @@ class SbmlImport {
             (reactant ? pr->add_reactant() : pr->add_product())->assign(ref.getSpecies());
         }
       };
-      refs(r.getNumReactants(), [&](unsigned k) { return r.getReactant(k); }, true);
-      refs(r.getNumProducts(), [&](unsigned k) { return r.getProduct(k); }, false);
+      refs(
+          r.getNumReactants(), [&](unsigned k) { return r.getReactant(k); }, true);
+      refs(
+          r.getNumProducts(), [&](unsigned k) { return r.getProduct(k); }, false);
       if (pr->reactant_size() > 2) {
         error(r, what, "at most two reactant molecules (the SSA's mass action is elementary)");
         continue;
@@ -525,8 +538,9 @@ class SbmlImport {
       const std::string law = text ? text.get() : "?";
       if (!product(kl->getMath(), 1, *kl, coeff, powers)) {
         error(*kl, what + " kineticLaw",
-              "'" + law + "' is not mass action (a product of constants and reactants); split reversible reactions "
-              "into two irreversible ones");
+              "'" + law +
+                  "' is not mass action (a product of constants and reactants); split reversible reactions "
+                  "into two irreversible ones");
         continue;
       }
       std::map<std::string, int> want;
@@ -534,8 +548,9 @@ class SbmlImport {
       for (auto it = powers.begin(); it != powers.end();) it = it->second == 0 ? powers.erase(it) : std::next(it);
       if (powers != want) {
         error(*kl, what + " kineticLaw",
-              "'" + law + "' is not mass action: each reactant must appear to the power of its stoichiometry, and "
-              "no other species");
+              "'" + law +
+                  "' is not mass action: each reactant must appear to the power of its stoichiometry, and "
+                  "no other species");
         continue;
       }
       // Propensity in items/s for counts n: K · Π n^e (see sbml.h for the derivation).
@@ -545,10 +560,11 @@ class SbmlImport {
         if (!only_amount_.at(id)) per *= m_.getCompartment(compartment_of_.at(id))->getSize();
         K /= std::pow(per, e);
       }
-      const std::string pool = pr->volume_of().empty()
-                                   ? (pr->reactant_size() > 0 ? compartment_of_[pr->reactant(0)]
-                                                              : (pr->product_size() > 0 ? compartment_of_[pr->product(0)] : ""))
-                                   : pr->volume_of();
+      const std::string pool =
+          pr->volume_of().empty()
+              ? (pr->reactant_size() > 0 ? compartment_of_[pr->reactant(0)]
+                                         : (pr->product_size() > 0 ? compartment_of_[pr->product(0)] : ""))
+              : pr->volume_of();
       const double omega = kMoleculesPerUMPerUm3 * size_um3_[pool];
       const int order = pr->reactant_size();
       pr->set_rate(order == 0 ? K / omega : K * std::pow(omega, order - 1));
@@ -601,8 +617,8 @@ bool well_mixed_from_sbml(const std::string& xml, const std::string& file, scene
     return false;
   }
   if (doc->getLevel() < 3 && !doc->setLevelAndVersion(3, 2, false)) {
-    errors.push_back(Diagnostic{file, 0, 0, "sbml", "cannot convert this SBML Level " +
-                                                        std::to_string(doc->getLevel()) + " model to Level 3"});
+    errors.push_back(Diagnostic{
+        file, 0, 0, "sbml", "cannot convert this SBML Level " + std::to_string(doc->getLevel()) + " model to Level 3"});
     return false;
   }
   SbmlImport(*doc->getModel(), file, errors).run(out);
@@ -636,8 +652,9 @@ std::string export_sbml(const std::string& file) {
         std::vector<Diagnostic> errors;
         if (!well_mixed_from_sbml(part, path.string(), m, errors)) throw InputError(errors);
       } else if (!parser.ParseFromString(part, &m)) {
-        throw InputError({Diagnostic{path.string(), 0, 0, "", "not a pathway (WellMixed) in protobuf text format; "
-                                                              "check it with spinesim validate on a scene that uses it"}});
+        throw InputError({Diagnostic{path.string(), 0, 0, "",
+                                     "not a pathway (WellMixed) in protobuf text format; "
+                                     "check it with spinesim validate on a scene that uses it"}});
       }
       merged.MergeFrom(m);
     }
@@ -647,8 +664,7 @@ std::string export_sbml(const std::string& file) {
                                  "neither a pathway (WellMixed message) nor a scene; run spinesim validate on a scene "
                                  "that uses it for the exact parse error"}});
   }
-  if (merged.species_size() == 0)
-    throw InputError({Diagnostic{file, 0, 0, "well_mixed", "no pool species to export"}});
+  if (merged.species_size() == 0) throw InputError({Diagnostic{file, 0, 0, "well_mixed", "no pool species to export"}});
   return well_mixed_to_sbml(merged, model_id);
 }
 

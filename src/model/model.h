@@ -10,7 +10,7 @@
 #include "core/vec3.h"
 #include "geometry/geometry.h"
 #include "model/environment.h"
-#include "model/well_mixed.h"
+#include "model/pools.h"
 
 namespace spinesim {
 

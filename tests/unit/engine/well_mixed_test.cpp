@@ -2,8 +2,6 @@
 // parameters and their overrides, µM → molecule counts, and the engine's
 // reproducibility promises for pools: a checkpointed and restored run continues
 // bit-identically, and the thread count does not change the pool trajectory.
-#include "engine/well_mixed.h"
-
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -17,6 +15,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "engine/parallel/tbb_stepper.h"
+#include "engine/pool_ssa.h"
 #include "io/checkpoint.h"
 #include "support/agent_helpers.h"
 

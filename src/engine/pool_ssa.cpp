@@ -1,4 +1,4 @@
-#include "engine/well_mixed.h"
+#include "engine/pool_ssa.h"
 
 #include <algorithm>
 #include <cmath>

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "model/well_mixed.h"
+#include "model/pools.h"
 
 namespace spinesim {
 
