@@ -28,6 +28,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/xml_escape.h"
 
 namespace spinesim {
 
@@ -114,29 +115,6 @@ void write_polydata(vtkPolyData* pd, const fs::path& file) {
                     " (check that the directory exists, is writable and the disk is not full)");
     }
   });
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string xml_unescape(const std::string& s) {

@@ -16,6 +16,7 @@
 
 #include "core/input_file.h"
 #include "core/units.h"
+#include "core/xml_escape.h"
 #include "model/pools.h"
 #include "schema/scene.pb.h"
 
@@ -29,29 +30,6 @@ std::string number_text(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", x);
   return buf;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 /// One element <spinesim:data key="value" .../> in an <annotation>.
