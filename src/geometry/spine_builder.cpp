@@ -155,7 +155,8 @@ void validate(const SpineParams& p) {
     if (v < kMinFeatureUm) {
       bad(field, "is " + num(v) + " µm, thinner than the " + num(kMinFeatureUm) +
                      " µm (1 nm) the reflection code resolves exactly (molecules would cross the far wall); "
-                     "use at least " + num(kMinFeatureUm) + " µm");
+                     "use at least " +
+                     num(kMinFeatureUm) + " µm");
       return false;
     }
     return true;

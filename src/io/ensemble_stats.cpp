@@ -120,7 +120,6 @@ std::string format_stat(double x) {
   return buf;
 }
 
-
 CountsTable parse_counts_csv(const std::string& text, const std::string& what) {
   CountsTable t;
   std::size_t i = 0, line_no = 0;

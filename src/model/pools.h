@@ -13,7 +13,6 @@
 
 namespace spinesim {
 
-
 struct PoolDef {
   std::string name;
   double volume_um3 = 0;

@@ -52,8 +52,7 @@ TEST_CASE("reflection keeps a uniform distribution uniform up to the walls" * do
   }
 }
 
-TEST_CASE("a transparent partition splits molecules by volume, with correct labels" *
-          doctest::test_suite("threads")) {
+TEST_CASE("a transparent partition splits molecules by volume, with correct labels" * doctest::test_suite("threads")) {
   // Stochastic test. Theory: two unit cubes joined by a transparent face form one
   // box; at equilibrium each molecule is in either cube with probability 1/2, so the
   // count on the right is Binomial(N, 1/2): SE of the fraction sqrt(0.25/N) = 0.005

@@ -297,7 +297,8 @@ TEST_CASE("find_thin_gap: slabs and clefts thinner than the minimum gap (issue 1
   CHECK(near->distance_um == doctest::Approx(5e-4).epsilon(1e-6));
   CHECK_FALSE(find_thin_gap(joined(a, box_between({1 + 2e-3, 0, 0}, {2, 1, 1})), gap).has_value());
   // A small cube inside a big one, 0.1 nm from its wall: an interior cleft.
-  const auto inner = find_thin_gap(joined(box_between({0, 0, 0}, {4, 4, 4}), box_between({1e-4, 1, 1}, {2, 2, 2})), gap);
+  const auto inner =
+      find_thin_gap(joined(box_between({0, 0, 0}, {4, 4, 4}), box_between({1e-4, 1, 1}, {2, 2, 2})), gap);
   REQUIRE(inner.has_value());
   CHECK(inner->distance_um == doctest::Approx(1e-4).epsilon(1e-6));
 }
