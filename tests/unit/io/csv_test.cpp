@@ -26,8 +26,8 @@ TEST_CASE("csv_cell quotes only what RFC 4180 requires") {
 }
 
 TEST_CASE("split_csv_record reads back every cell csv_cell writes") {
-  const std::vector<std::string> names = {"time_s", "A@cyto,sol", "A@extra\"cellular\"", "M@psd, \"core\"", "", ",",
-                                          "\"\"", "x", "a\"\"b", " spaced "};
+  const std::vector<std::string> names = {
+      "time_s", "A@cyto,sol", "A@extra\"cellular\"", "M@psd, \"core\"", "", ",", "\"\"", "x", "a\"\"b", " spaced "};
   std::string line;
   for (const auto& n : names) line += (line.empty() ? "" : ",") + csv_cell(n);
   CHECK(split_csv_record(line) == names);
